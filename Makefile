@@ -1,0 +1,33 @@
+# 1min-relay: `make run` serves on 127.0.0.1:8787, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+HOST ?= 127.0.0.1
+PORT ?= 8787
+
+.PHONY: install run test migrate simulator clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+migrate: install
+	mkdir -p var
+	$(PY) manage.py migrate --noinput
+
+run: migrate
+	$(PY) -m daphne -b $(HOST) -p $(PORT) relay_site.asgi:application
+
+test: install
+	$(PY) tests/run_suites.py
+
+# The 1min.ai simulator on its own, for trying the relay offline (see README).
+simulator: install
+	$(PY) -m tests.onemin_simulator --port $(or $(SIM_PORT),9100)
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,15 @@
+"""The OpenAI-compatible API app."""
+import threading
+
+from django.apps import AppConfig
+
+
+class ApiConfig(AppConfig):
+    name = "api"
+    default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from api import token_counting
+
+        # The BPE tables take about a second to build; do it off the first request's path.
+        threading.Thread(target=token_counting.warm_up, name="tiktoken-warm-up", daemon=True).start()

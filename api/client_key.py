@@ -1,0 +1,26 @@
+"""The caller's API key, taken from `Authorization: Bearer …` or `x-api-key`."""
+from __future__ import annotations
+
+import hashlib
+
+from api.errors import AuthenticationFailed
+
+
+def api_key_of(request) -> str:
+    """The key to forward as 1min.ai's API-KEY; a missing key is a 401 in the OpenAI envelope."""
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.strip().partition(" ")
+    key = token.strip() if scheme.lower() == "bearer" else ""
+    if not key:
+        key = request.headers.get("x-api-key", "").strip()
+    if not key:
+        raise AuthenticationFailed(
+            "You didn't provide an API key. Send your 1min.ai key as `Authorization: Bearer KEY`.",
+            param=None,
+        )
+    return key
+
+
+def fingerprint(api_key: str) -> str:
+    """A stable, non-reversible name for a key: what the relay stores and logs instead of it."""
+    return hashlib.sha256(api_key.encode()).hexdigest()[:32]

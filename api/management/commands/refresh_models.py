@@ -1,0 +1,29 @@
+"""manage.py refresh_models: fetch 1min.ai's model catalogue now and store it in both cache tiers."""
+import asyncio
+from collections import Counter
+
+from django.core.management.base import BaseCommand, CommandError
+
+from api.errors import UpstreamError
+from api.model_registry import registry
+from api.translators.models import FEATURE_NAMES
+
+
+class Command(BaseCommand):
+    help = "Refresh the cached model list from 1min.ai and print how many models each feature has."
+
+    def handle(self, *args, **options):
+        try:
+            snapshot = asyncio.run(registry.refresh())
+        except UpstreamError as error:
+            raise CommandError(f"Could not refresh the model list: {error.message}") from None
+        counts: Counter[str] = Counter()
+        disabled = 0
+        for entry in snapshot.models.values():
+            if entry["status"] != "ACTIVE":
+                disabled += 1
+                continue
+            counts.update(entry["features"])
+        for feature, name in FEATURE_NAMES.items():
+            self.stdout.write(f"{name:<17} {counts.get(feature, 0):>4} models ({feature})")
+        return f"Done! {len(snapshot.models) - disabled} active models cached, {disabled} disabled left out."

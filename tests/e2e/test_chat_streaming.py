@@ -1,0 +1,119 @@
+"""Streaming chat completions: chunk shapes, ordering, fragmentation, errors and disconnects."""
+import json
+
+import httpx
+import openai
+import pytest
+
+from tests.conftest import TEST_KEY
+from tests.openai_schema import validate
+
+REPLY = "Hello, 世界! 你好 👋🏽 — naïve café 🚀 and more text to split into many deltas."
+
+
+def raw_stream(relay, body):
+    """The relay's SSE body as (data payloads, raw text), read asynchronously chunk by chunk."""
+    payloads = []
+    with httpx.stream(
+        "POST", f"{relay.url}/v1/chat/completions", json=body,
+        headers={"Authorization": f"Bearer {TEST_KEY}"}, timeout=30,
+    ) as response:
+        assert response.status_code == 200, response.read()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        for line in response.iter_lines():
+            if line.startswith("data: "):
+                payloads.append(line[6:])
+    return payloads
+
+
+@pytest.mark.parametrize("chunk_size", [None, 1, 3, 7])
+def test_joined_deltas_equal_the_upstream_reply_byte_for_byte(client, sim, chunk_size):
+    script = {"text": REPLY}
+    if chunk_size:
+        script["chunk_size"] = chunk_size
+    sim.script(script)
+    stream = client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True
+    )
+    chunks = list(stream)
+    text = "".join(c.choices[0].delta.content or "" for c in chunks if c.choices)
+    assert text == REPLY
+    assert len({c.id for c in chunks}) == 1 and len({c.created for c in chunks}) == 1
+    assert chunks[0].choices[0].delta.role == "assistant"
+    assert chunks[-1].choices[0].finish_reason == "stop"
+    assert sim.requests_to("/api/chat-with-ai")[0]["query"].get("isStreaming") == "true"
+
+
+def test_every_chunk_validates_and_usage_comes_last_when_asked(relay, sim):
+    sim.script({"text": REPLY, "metadata": {"inputToken": 11, "outputToken": 22, "totalToken": 33}})
+    payloads = raw_stream(relay, {
+        "model": "gpt-4o-mini", "stream": True, "stream_options": {"include_usage": True},
+        "messages": [{"role": "user", "content": "hi"}],
+    })
+    assert payloads[-1] == "[DONE]"
+    chunks = [json.loads(p) for p in payloads[:-1]]
+    for chunk in chunks:
+        validate(chunk, "CreateChatCompletionStreamResponse")
+    assert chunks[-1]["choices"] == []
+    assert chunks[-1]["usage"]["prompt_tokens"] == 11 and chunks[-1]["usage"]["completion_tokens"] == 22
+    assert all(c["usage"] is None for c in chunks[:-1])
+    assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
+
+
+def test_a_duplicate_final_content_event_is_dropped(client, sim):
+    sim.script({"text": REPLY, "duplicate_final": True})
+    stream = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}], stream=True)
+    assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == REPLY
+
+
+def test_multi_line_data_and_crlf_streams_are_understood(client, sim):
+    sim.script({"text": REPLY, "multi_data_lines": True, "crlf": True, "chunk_size": 2})
+    stream = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}], stream=True)
+    assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == REPLY
+
+
+def test_an_error_before_any_content_is_a_real_http_error(client, sim):
+    sim.script({"stream_error_before": "Model gpt-4o-mini is not supported"})
+    with pytest.raises(openai.BadRequestError) as caught:
+        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}], stream=True)
+    assert "not supported" in caught.value.message
+
+
+def test_an_error_after_content_becomes_an_error_event_and_the_stream_ends(client, sim):
+    sim.script({"text": REPLY, "stream_error_after": 2, "message": "provider exploded"})
+    stream = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}], stream=True)
+    received = []
+    with pytest.raises(openai.APIError) as caught:
+        for chunk in stream:
+            received.append(chunk)
+    assert "provider exploded" in str(caught.value)
+    assert received and received[0].choices[0].delta.role == "assistant"
+
+
+def test_a_dropped_upstream_connection_is_reported_not_hidden(client, sim):
+    sim.script({"text": REPLY, "drop_after": 2})
+    stream = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}], stream=True)
+    with pytest.raises(openai.APIError):
+        list(stream)
+
+
+def test_streamed_stop_and_max_tokens_are_applied(client, sim):
+    sim.script({"text": "alpha beta END gamma delta", "chunk_size": 3})
+    stream = client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}], stream=True, stop="END")
+    chunks = list(stream)
+    assert "".join(c.choices[0].delta.content or "" for c in chunks if c.choices) == "alpha beta "
+    assert chunks[-1].choices[0].finish_reason == "stop"
+
+
+def test_a_client_disconnect_closes_the_upstream_request(relay, sim):
+    sim.script({"text": "x" * 4000, "chunk_size": 16, "chunk_delay_ms": 20})
+    with httpx.stream(
+        "POST", f"{relay.url}/v1/chat/completions", headers={"Authorization": f"Bearer {TEST_KEY}"},
+        json={"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "x"}]}, timeout=30,
+    ) as response:
+        for _ in response.iter_raw():
+            break  # read one piece, then hang up
+    assert sim.wait_for(
+        lambda: any(r.get("stream_closed_by_client") for r in sim.requests_to("/api/chat-with-ai")), timeout=5.0
+    )

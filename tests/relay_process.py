@@ -1,0 +1,100 @@
+"""Runs the relay under daphne in a subprocess, as production does, for end-to-end tests."""
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class RelayProcess:
+    """One daphne process serving relay_site.asgi:application on a free loopback port."""
+
+    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = env
+        self.log_path = log_dir / f"relay-{self.port}.log"
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    def start(self, timeout: float = 30.0) -> "RelayProcess":
+        self.log = open(self.log_path, "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+             "relay_site.asgi:application"],
+            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"daphne exited early:\n{self.logs()}")
+            try:
+                if httpx.get(self.url + "/", timeout=1.0).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.05)  # polling a starting server, not synchronising a test
+        raise RuntimeError(f"daphne did not answer within {timeout}s:\n{self.logs()}")
+
+    def logs(self) -> str:
+        self.log.flush()
+        return self.log_path.read_text(errors="replace")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        if hasattr(self, "log"):
+            self.log.close()
+
+
+def migrate(env: dict[str, str]) -> None:
+    subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput", "-v0"],
+        cwd=ROOT, env=env, check=True,
+    )
+
+
+def base_env(sim_url: str, workdir: Path) -> dict[str, str]:
+    """Environment for a relay process talking to the simulator, on the suite's backends."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "REDIS_URL"))}
+    env.update(
+        {
+            "DJANGO_SETTINGS_MODULE": "relay_site.settings",
+            "ONE_MIN_BASE_URL": sim_url,
+            "ONE_MIN_ASSET_CDN_URL": f"{sim_url}/cdn",
+            "IMAGE_FETCH_ALLOW_PRIVATE": "true",
+            "UPSTREAM_READ_TIMEOUT": "10",
+            "CACHE_KEY_PREFIX": f"relay-test-{os.getpid()}-{time.monotonic_ns()}",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
+    shared_db = os.environ.get("RELAY_TEST_E2E_DATABASE_URL")
+    if shared_db:
+        env["DATABASE_URL"] = shared_db
+    else:
+        env["DATABASE_URL"] = f"sqlite:///{workdir / f'relay-{time.monotonic_ns()}.sqlite3'}"
+    if os.environ.get("REDIS_URL"):
+        env["REDIS_URL"] = os.environ["REDIS_URL"]
+    return env
+
+
+def new_workdir() -> Path:
+    return Path(tempfile.mkdtemp(prefix="relay-e2e-"))

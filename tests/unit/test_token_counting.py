@@ -1,0 +1,42 @@
+"""Token counts from the offline BPE data, checked against known tiktoken results."""
+import pytest
+
+from api import token_counting as tc
+
+
+@pytest.mark.parametrize(
+    "model, encoding",
+    [("gpt-4o", "o200k_base"), ("gpt-4o-mini", "o200k_base"), ("gpt-4.1", "o200k_base"),
+     ("gpt-4", "cl100k_base"), ("gpt-4-turbo", "cl100k_base"), ("gpt-3.5-turbo", "cl100k_base"),
+     ("claude-sonnet-4-6", "o200k_base"), ("", "o200k_base")],
+)
+def test_it_picks_the_encoding_by_model_family(model, encoding):
+    assert tc.encoding_name_for(model) == encoding
+
+
+def test_it_tokenizes_exactly_like_tiktoken():
+    # Known ids from OpenAI's tiktoken for "hello world".
+    assert tc.get_encoding("cl100k_base").encode("hello world") == [15339, 1917]
+    assert tc.get_encoding("o200k_base").encode("hello world") == [24912, 2375]
+
+
+def test_special_token_text_is_counted_as_plain_text():
+    assert tc.count_text("<|endoftext|>", "gpt-4o") > 1
+
+
+def test_it_counts_messages_like_openai():
+    messages = [{"role": "user", "content": "hello world"}]
+    # 3 priming + 3 per message + role "user" (1) + content (2)
+    assert tc.count_messages(messages, "gpt-4o") == 9
+    named = [{"role": "user", "name": "ann", "content": "hello world"}]
+    assert tc.count_messages(named, "gpt-4o") == 9 + 1 + tc.count_text("ann", "gpt-4o")
+
+
+def test_a_corrupted_bpe_file_is_refused(monkeypatch):
+    with pytest.raises(tc.BpeFileMismatch):
+        tc._load_ranks("o200k_base", "0" * 64)
+
+
+def test_the_estimate_is_used_when_tokenizing_fails(monkeypatch):
+    monkeypatch.setattr(tc, "get_encoding", lambda name: (_ for _ in ()).throw(RuntimeError("x")))
+    assert tc.count_text("a b c d", "gpt-4o") == tc.estimate_tokens("a b c d") == 3

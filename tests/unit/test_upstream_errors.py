@@ -1,0 +1,53 @@
+"""1min.ai's error shapes become OpenAI errors with the right status, code and no internals."""
+import json
+
+import pytest
+
+from api.translators.upstream_errors import upstream_error
+
+BUSY = (
+    '{"errorCode":"EXTERNAL_API_RESPONSE_WITH_ERROR","message":"The alibaba service is a bit busy right now",'
+    '"context":{"service":"alibaba"},"details":"{\\"response\\":{\\"status\\":400,\\"data\\":{\\"request_id\\":'
+    '\\"0645484e\\",\\"code\\":\\"InvalidParameter\\",\\"message\\":\\"The size does not match the allowed size.\\"}},'
+    '\\"request\\":{\\"method\\":\\"post\\",\\"url\\":\\"/api/v1/services/aigc/generation\\"}}"}'
+)
+
+
+@pytest.mark.parametrize(
+    "status, body, headers, expected_status, expected_type, expected_code",
+    [
+        (400, '{"errorCode":"UNSUPPORTED_MODEL","message":"Model x is not supported"}', {}, 400, "invalid_request_error", "UNSUPPORTED_MODEL"),
+        (422, '{"success":false,"error":{"code":"PROMPT_OBJECT_VALIDATION_FAILED","message":"bad"}}', {}, 400, "invalid_request_error", "PROMPT_OBJECT_VALIDATION_FAILED"),
+        (401, '{"success":false,"error":{"code":"UNAUTHORIZED","message":"no"}}', {}, 401, "invalid_request_error", "invalid_api_key"),
+        (403, "forbidden", {}, 401, "invalid_request_error", "invalid_api_key"),
+        (429, '{"success":false,"error":{"code":"RATE_LIMITED","message":"Too many requests"}}', {"retry-after": "7"}, 429, "requests", "rate_limit_exceeded"),
+        (500, "oops", {}, 502, "api_error", "upstream_error"),
+        (522, "<html><body>Cloudflare</body></html>", {}, 502, "api_error", "upstream_error"),
+    ],
+)
+def test_it_maps_status_type_and_code(status, body, headers, expected_status, expected_type, expected_code):
+    error = upstream_error(status, headers, body.encode())
+    assert (error.status, error.type, error.code) == (expected_status, expected_type, expected_code)
+
+
+def test_it_passes_retry_after_on_429():
+    assert upstream_error(429, {"retry-after": "7"}, b"").headers == {"Retry-After": "7"}
+
+
+def test_it_surfaces_the_real_cause_from_details_without_internal_ids_or_urls():
+    error = upstream_error(400, {}, BUSY.encode())
+    assert "The size does not match the allowed size." in error.message
+    assert "0645484e" not in error.message and "/api/v1/" not in error.message
+    assert error.code == "EXTERNAL_API_RESPONSE_WITH_ERROR"
+
+
+def test_it_lists_field_messages_from_a_json_string_details():
+    details = json.dumps([{"field": "quality", "message": "Field 'quality' is required"}])
+    body = json.dumps({"errorCode": "MISSING_REQUIRED_FIELDS", "message": "Missing required fields", "details": details})
+    error = upstream_error(400, {}, body.encode())
+    assert "Field 'quality' is required" in error.message
+
+
+def test_html_pages_are_not_echoed():
+    error = upstream_error(522, {}, b"<html>" + b"x" * 5000 + b"</html>")
+    assert "<html>" not in error.message
