@@ -9,6 +9,7 @@ from typing import Any, AsyncIterator
 from django.conf import settings
 
 from api import image_inputs, onemin_client, token_counting
+from api.call_context import CallContext
 from api.errors import InvalidRequest, RelayError, UpstreamError
 from api.model_registry import registry
 from api.output_limits import OutputLimiter, limit_text
@@ -73,7 +74,8 @@ def _ids() -> tuple[str, int]:
     return f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
 
 
-async def complete(request: ChatRequest, api_key: str) -> ChatResult:
+async def complete(request: ChatRequest, api_key: str, call: CallContext) -> ChatResult:
+    call.model = request.upstream_model
     prepared = await _prepare(request, api_key)
     headers: dict[str, str] = {}
     try:
@@ -94,10 +96,18 @@ async def complete(request: ChatRequest, api_key: str) -> ChatResult:
     metadata = tr.metadata_of(record)
     reason = cut or tr.finish_reason(metadata.get("finishReason"))
     usage = _usage(metadata, prepared.prompt_tokens, limited, request.upstream_model, exact=cut is None)
+    call.note_usage(usage["prompt_tokens"], usage["completion_tokens"], _credits(metadata))
     completion_id, created = _ids()
     return ChatResult(
         tr.completion(completion_id, created, request.model, limited, reason, usage), headers
     )
+
+
+def _credits(metadata: dict[str, Any]) -> int | None:
+    try:
+        return int(metadata["credit"]) if metadata.get("credit") is not None else None
+    except (TypeError, ValueError):
+        return None
 
 
 def _usage(metadata: dict[str, Any], prompt_tokens: int, text: str, model: str, exact: bool) -> dict[str, Any]:
@@ -145,7 +155,8 @@ async def _open(body: dict[str, Any], api_key: str) -> tuple[onemin_client.Upstr
     return upstream, events, first
 
 
-async def stream(request: ChatRequest, api_key: str) -> ChatStream:
+async def stream(request: ChatRequest, api_key: str, call: CallContext) -> ChatStream:
+    call.model = request.upstream_model
     prepared = await _prepare(request, api_key)
     headers: dict[str, str] = {}
     try:
@@ -155,7 +166,7 @@ async def stream(request: ChatRequest, api_key: str) -> ChatStream:
             raise
         upstream, events, first = await _open(_without_web_search(prepared.body), api_key)
         headers["X-WebSearch-Degraded"] = "true"
-    frames = _frames(request, prepared, upstream, events, first)
+    frames = _frames(request, prepared, upstream, events, first, call)
     return ChatStream(frames, headers)
 
 
@@ -165,6 +176,7 @@ async def _frames(
     upstream: onemin_client.UpstreamStream,
     events: AsyncIterator[SSEEvent],
     first: SSEEvent | None,
+    call: CallContext,
 ) -> AsyncIterator[bytes]:
     completion_id, created = _ids()
     model, usage_wanted = request.model, request.include_usage
@@ -221,9 +233,11 @@ async def _frames(
                 break
             elif event.event == "error":
                 message = tr.stream_error_message(event.json() or event.data)
+                call.status = 502
                 yield data_frame(_error_payload(f"1min.ai failed during the stream: {message}"))
                 return
         if not finished and not metadata and not limiter.done:
+            call.status = 502
             yield data_frame(_error_payload("The connection to 1min.ai ended before the answer was complete."))
             return
         tail = limiter.flush()
@@ -231,13 +245,18 @@ async def _frames(
             yield content_frame(tail)
         reason = limiter.finish_reason or tr.finish_reason(metadata.get("finishReason"))
         yield data_frame(tr.chunk(completion_id, created, model, {}, reason, usage_wanted))
+        usage = _usage(metadata, prepared.prompt_tokens, limiter.emitted, request.upstream_model, exact=limiter.finish_reason is None)
+        call.note_usage(usage["prompt_tokens"], usage["completion_tokens"], _credits(metadata))
         if usage_wanted:
-            usage = _usage(metadata, prepared.prompt_tokens, limiter.emitted, request.upstream_model, exact=limiter.finish_reason is None)
             yield data_frame(tr.usage_chunk(completion_id, created, model, usage))
         yield DONE_FRAME
     except RelayError as error:
+        call.status = error.status
         yield data_frame(_error_payload(error.message, error.type, error.code))
     finally:
+        if call.completion_tokens == 0 and limiter.emitted:
+            # Cut short or failed mid-way: account for what was delivered.
+            call.note_usage(prepared.prompt_tokens, token_counting.count_text(limiter.emitted, request.upstream_model))
         await events.aclose()
         await upstream.aclose()
 

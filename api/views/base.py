@@ -7,11 +7,16 @@ from adrf.views import APIView
 from django.http import HttpResponse, StreamingHttpResponse
 from rest_framework.response import Response
 
+from api.call_context import CallContext, tracked
+from api.client_key import fingerprint
 from api.errors import NotFound
 from api.streaming import STREAM_HEADERS
 
 
 class RelayView(APIView):
+    """Each request gets `self.call`, a CallContext the service fills in and hooks read at the end."""
+
+    endpoint = ""
     async def async_dispatch(self, request, *args, **kwargs):
         # adrf runs `initial()` through sync_to_async, i.e. on Django's one shared thread, which
         # serialises all requests. Ours has no sync auth, permission or throttle hooks, so it is
@@ -20,6 +25,7 @@ class RelayView(APIView):
         request = self.initialize_request(request, *args, **kwargs)
         self.request = request
         self.headers = self.default_response_headers
+        self.call = CallContext(endpoint=self.endpoint or request.path)
         try:
             self.initial(request, *args, **kwargs)
             handler = getattr(self, request.method.lower(), None)
@@ -31,7 +37,22 @@ class RelayView(APIView):
         except Exception as exc:  # noqa: BLE001 - rendered by the one exception handler
             response = self.handle_exception(exc)
         self.response = self.finalize_response(request, response, *args, **kwargs)
+        self.call.status = self.response.status_code
+        if not isinstance(self.response, StreamingHttpResponse):
+            await self.call.finish()  # a stream's call finishes when `tracked` ends
         return self.response
+
+    def stream_response(self, frames, headers: dict[str, str] | None = None) -> StreamingHttpResponse:
+        """An event stream whose end (complete or cut short) finishes this call."""
+        return event_stream(tracked(frames, self.call), headers)
+
+    def key_of(self, request) -> str:
+        """The caller's API key (401 if none); the call records only its fingerprint."""
+        from api.client_key import api_key_of
+
+        key = api_key_of(request)
+        self.call.key_fingerprint = fingerprint(key)
+        return key
 
 
 def json_response(body: Any, headers: dict[str, str] | None = None, status: int = 200) -> Response:

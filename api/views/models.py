@@ -1,5 +1,4 @@
 """GET /v1/models and GET /v1/models/{id}."""
-from api.client_key import api_key_of
 from api.errors import ModelNotFound
 from api.model_registry import registry
 from api.translators.models import to_openai_list, to_openai_model
@@ -7,15 +6,19 @@ from api.views.base import RelayView, json_response
 
 
 class ModelListView(RelayView):
+    endpoint = "models"
+
     async def get(self, request):
-        api_key_of(request)
+        self.key_of(request)
         snapshot = await registry.snapshot()
         return json_response(to_openai_list(snapshot.models))
 
 
 class ModelDetailView(RelayView):
+    endpoint = "models"
+
     async def get(self, request, model_id: str):
-        api_key_of(request)
+        self.key_of(request)
         snapshot = await registry.snapshot()
         entry = snapshot.models.get(model_id)
         if entry is None or entry["status"] != "ACTIVE":
