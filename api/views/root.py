@@ -18,6 +18,5 @@ class RootView(RelayView):
                 "description": "OpenAI-compatible API relay for 1min.ai",
                 "version": settings.VERSION,
                 "endpoints": ENDPOINTS,
-                "documentation": "https://github.com/ (see README.md in this repository)",
             }
         )
