@@ -13,7 +13,7 @@ from quotas import dashboard
 from quotas.models import (
     BlockedClient, ClientKind, ClientOverride, QuotaPolicy, UsageByIP, UsageByKey, UsageDashboard, UsageRecord,
 )
-from quotas.policies import settings_limits
+from quotas.policies import resolve, settings_limits
 
 
 @admin.register(QuotaPolicy)
@@ -25,26 +25,35 @@ class QuotaPolicyAdmin(admin.ModelAdmin):
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(clients=Count("overrides"))
 
-    def _show(self, value, setting) -> str:
+    def _inherited(self, policy):
+        """What this policy's blank fields come to: the settings for the default, else the default."""
+        if policy.is_default:
+            return settings_limits()
+        default = QuotaPolicy.objects.filter(is_default=True).first()
+        return resolve(default, settings_limits()) if default else settings_limits()
+
+    def _show(self, policy, field: str, inherited_field: str) -> str:
+        value = getattr(policy, field)
         if value is None:
-            return f"inherit ({setting or 'unlimited'})"
+            inherited = getattr(self._inherited(policy), inherited_field)
+            return f"inherit ({inherited:,})" if inherited else "inherit (unlimited)"
         return "unlimited" if value == 0 else f"{value:,}"
 
     @admin.display(description="requests/min")
     def rpm(self, policy):
-        return self._show(policy.requests_per_minute, settings_limits().requests_per_minute)
+        return self._show(policy, "requests_per_minute", "requests_per_minute")
 
     @admin.display(description="tokens/min")
     def tpm(self, policy):
-        return self._show(policy.tokens_per_minute, settings_limits().tokens_per_minute)
+        return self._show(policy, "tokens_per_minute", "tokens_per_minute")
 
     @admin.display(description="tokens/day")
     def daily(self, policy):
-        return self._show(policy.daily_token_budget, settings_limits().daily_tokens)
+        return self._show(policy, "daily_token_budget", "daily_tokens")
 
     @admin.display(description="tokens/month")
     def monthly(self, policy):
-        return self._show(policy.monthly_token_budget, settings_limits().monthly_tokens)
+        return self._show(policy, "monthly_token_budget", "monthly_tokens")
 
     @admin.display(description="models")
     def models(self, policy):
@@ -55,12 +64,18 @@ class QuotaPolicyAdmin(admin.ModelAdmin):
     def client_count(self, policy):
         return policy.clients
 
-    @admin.display(description="what blank fields inherit (environment settings)")
+    @admin.display(description="blank fields inherit")
     def inherited(self, policy):
-        limits = settings_limits()
-        return (f"{limits.requests_per_minute} requests/min, {limits.tokens_per_minute} tokens/min, "
-                f"{limits.daily_tokens or 'unlimited'} tokens/day, {limits.monthly_tokens or 'unlimited'} tokens/month "
-                "(0 = unlimited)")
+        limits = self._inherited(policy)
+        source = "the environment settings" if policy.is_default else "the default policy"
+
+        def show(value):
+            return f"{value:,}" if value else "unlimited"
+
+        models = ", ".join(sorted(limits.models)) if limits.models else "all"
+        return (f"from {source}: {show(limits.requests_per_minute)} requests/min, {show(limits.tokens_per_minute)} "
+                f"tokens/min, {show(limits.daily_tokens)} tokens/day, {show(limits.monthly_tokens)} tokens/month, "
+                f"models: {models}")
 
 
 @admin.register(ClientOverride)

@@ -34,7 +34,7 @@ local function expire(z, h)
     redis.call('HDEL', h, unpack(chunk))
   end
   redis.call('ZREMRANGEBYSCORE', z, '-inf', cutoff)
-  redis.call('HINCRBY', h, '_t', -freed)
+  if freed ~= 0 then redis.call('HINCRBY', h, '_t', -freed) end  -- Lua writes minus zero as "-0"
 end
 
 for i, s in ipairs(spec.subjects) do

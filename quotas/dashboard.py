@@ -66,7 +66,7 @@ def dashboard(admin_site, request: HttpRequest) -> HttpResponse:
     hourly = usage.start == usage.end
     series = reports.hourly_series(usage) if hourly else reports.daily_series(usage)
     data = {
-        "series": [{"label": row.get("hour") or row["day"], **row} for row in series],
+        "series": [{"label": row["hour"][-5:] + " UTC" if hourly else row["day"], **row} for row in series],
         "top_ips": [{"label": r["subject"], "requests": r["requests"], "tokens": r["total_tokens"]}
                     for r in reports.usage_by("ip", usage, limit=10)],
         "top_models": [{"label": r["subject"] or "(none)", "requests": r["requests"], "tokens": r["total_tokens"]}

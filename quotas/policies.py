@@ -17,6 +17,7 @@ from django.conf import settings
 
 from quotas import shared_redis
 from quotas.client_identity import IPNetwork, parse_address
+from quotas.worker_db import in_worker
 
 logger = logging.getLogger(__name__)
 VERSION_KEY = "quotas:policy-version"
@@ -100,32 +101,26 @@ def resolve(policy, base: Limits) -> Limits:
 
 def load_table() -> PolicyTable:
     """Read every policy, override and block (sync ORM: call it off the event loop)."""
-    from django.db import close_old_connections
-
     from quotas.models import BlockedClient, ClientKind, ClientOverride, QuotaPolicy
 
-    close_old_connections()
-    try:
-        policies = list(QuotaPolicy.objects.all())
-        default_row = next((p for p in policies if p.is_default), None)
-        default = resolve(default_row, settings_limits()) if default_row else settings_limits()
-        resolved = {p.pk: (default if p.is_default else resolve(p, default)) for p in policies}
-        table = PolicyTable(default)
-        for override in ClientOverride.objects.all():
-            limits = resolved[override.policy_id]
-            if override.kind == ClientKind.IP:
-                table.networks.append((ipaddress.ip_network(override.target, strict=False), limits))
-            else:
-                table.keys[override.target] = limits
-        table.networks.sort(key=lambda item: item[0].prefixlen, reverse=True)
-        for block in BlockedClient.objects.all():
-            if block.kind == ClientKind.IP:
-                table.blocked_networks.append((ipaddress.ip_network(block.target, strict=False), block.note))
-            else:
-                table.blocked_keys[block.target] = block.note
-        return table
-    finally:
-        close_old_connections()
+    policies = list(QuotaPolicy.objects.all())
+    default_row = next((p for p in policies if p.is_default), None)
+    default = resolve(default_row, settings_limits()) if default_row else settings_limits()
+    resolved = {p.pk: (default if p.is_default else resolve(p, default)) for p in policies}
+    table = PolicyTable(default)
+    for override in ClientOverride.objects.all():
+        limits = resolved[override.policy_id]
+        if override.kind == ClientKind.IP:
+            table.networks.append((ipaddress.ip_network(override.target, strict=False), limits))
+        else:
+            table.keys[override.target] = limits
+    table.networks.sort(key=lambda item: item[0].prefixlen, reverse=True)
+    for block in BlockedClient.objects.all():
+        if block.kind == ClientKind.IP:
+            table.blocked_networks.append((ipaddress.ip_network(block.target, strict=False), block.note))
+        else:
+            table.blocked_keys[block.target] = block.note
+    return table
 
 
 class PolicyBook:
@@ -167,7 +162,7 @@ class PolicyBook:
         )
         if not fresh:
             try:
-                self._table = await sync_to_async(load_table, thread_sensitive=False)()
+                self._table = await sync_to_async(in_worker(load_table), thread_sensitive=False)()
                 self._loaded_at = now
             except Exception:  # noqa: BLE001 - a database hiccup keeps the last table
                 logger.exception("could not load the quota policies; keeping the previous ones")

@@ -20,10 +20,11 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
-from django.db import IntegrityError, close_old_connections, transaction
+from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 
 from api.call_context import CallContext
+from quotas.worker_db import in_worker
 
 logger = logging.getLogger(__name__)
 MAX_BUFFERED = 200_000  # while the database is down, keep this many rows and drop older ones
@@ -67,23 +68,19 @@ def write_batch(rows: list[dict[str, Any]]) -> None:
         group["streamed"] += int(row["streamed"])
         group["cut_short"] += int(row["cut_short"])
         group["latency_ms_total"] += row["latency_ms"]
-    close_old_connections()
-    try:
-        with transaction.atomic():
-            UsageRecord.objects.bulk_create([UsageRecord(**row) for row in rows])
-            # A fixed order of row locks: two processes flushing at once cannot deadlock.
-            for key in sorted(sums, key=lambda k: tuple(map(str, k))):
-                fields = dict(zip(("day", "client_ip", "key_fingerprint", "endpoint", "model", "status"), key))
-                increments = {name: F(name) + value for name, value in sums[key].items()}
-                if UsageDaily.objects.filter(**fields).update(**increments):
-                    continue
-                try:
-                    with transaction.atomic():
-                        UsageDaily.objects.create(**fields, **sums[key])
-                except IntegrityError:  # another process created it a moment ago
-                    UsageDaily.objects.filter(**fields).update(**increments)
-    finally:
-        close_old_connections()
+    with transaction.atomic():
+        UsageRecord.objects.bulk_create([UsageRecord(**row) for row in rows])
+        # A fixed order of row locks: two processes flushing at once cannot deadlock.
+        for key in sorted(sums, key=lambda k: tuple(map(str, k))):
+            fields = dict(zip(("day", "client_ip", "key_fingerprint", "endpoint", "model", "status"), key))
+            increments = {name: F(name) + value for name, value in sums[key].items()}
+            if UsageDaily.objects.filter(**fields).update(**increments):
+                continue
+            try:
+                with transaction.atomic():
+                    UsageDaily.objects.create(**fields, **sums[key])
+            except IntegrityError:  # another process created it a moment ago
+                UsageDaily.objects.filter(**fields).update(**increments)
 
 
 class UsageRecorder:
@@ -144,7 +141,7 @@ class UsageRecorder:
         if not rows:
             return 0
         try:
-            await sync_to_async(write_batch, thread_sensitive=False)(rows)
+            await sync_to_async(in_worker(write_batch), thread_sensitive=False)(rows)
         except Exception:  # noqa: BLE001 - keep the rows for the next attempt
             logger.exception("could not write %d usage records; will retry", len(rows))
             self._give_back(rows)
@@ -177,16 +174,20 @@ def track(call: CallContext) -> None:
     call.on_finish(record)
 
 
-async def tokens_used_since(subject: str, since: date) -> int:
-    """Tokens a subject ("ip:…" or "key:…") used from `since` on: roll-ups plus unwritten rows."""
+def _rolled_up_tokens(field: str, value: str, since: date) -> int:
     from quotas.models import UsageDaily
 
-    kind, _, value = subject.partition(":")
-    field = "client_ip" if kind == "ip" else "key_fingerprint"
-    totals = await UsageDaily.objects.filter(day__gte=since, **{field: value}).aaggregate(
+    totals = UsageDaily.objects.filter(day__gte=since, **{field: value}).aggregate(
         prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens")
     )
-    used = (totals["prompt"] or 0) + (totals["completion"] or 0)
+    return (totals["prompt"] or 0) + (totals["completion"] or 0)
+
+
+async def tokens_used_since(subject: str, since: date) -> int:
+    """Tokens a subject ("ip:…" or "key:…") used from `since` on: roll-ups plus unwritten rows."""
+    kind, _, value = subject.partition(":")
+    field = "client_ip" if kind == "ip" else "key_fingerprint"
+    used = await sync_to_async(in_worker(_rolled_up_tokens), thread_sensitive=False)(field, value, since)
     for row in recorder.pending():
         if row[field] == value and row["time"].date() >= since:
             used += row["prompt_tokens"] + row["completion_tokens"]

@@ -50,7 +50,8 @@
     [0, Math.floor((rows.length - 1) / 2), rows.length - 1].filter(function (i, n, all) {
       return i >= 0 && all.indexOf(i) === n;
     }).forEach(function (i) {
-      el("text", {"class": "axis", x: x(i), y: HEIGHT - 10, "text-anchor": "middle"}, svg, rows[i].label);
+      var anchor = rows.length < 2 ? "middle" : (i === 0 ? "start" : (i === rows.length - 1 ? "end" : "middle"));
+      el("text", {"class": "axis", x: x(i), y: HEIGHT - 10, "text-anchor": anchor}, svg, rows[i].label);
     });
     fields.forEach(function (field, n) {
       var colour = COLOURS[n % COLOURS.length];
