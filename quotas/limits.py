@@ -18,7 +18,7 @@ from api.call_context import CallContext
 from api.errors import PayloadTooLarge, PermissionDenied, RateLimited, RelayError
 from quotas import rate_headers, shared_redis
 from quotas.counters import Budget, Counters, Denial, MemoryCounters, Outcome, Subject
-from quotas.policies import Limits, book
+from quotas.policies import Limits, PolicyTable, book
 from quotas.token_estimate import Estimate
 
 logger = logging.getLogger(__name__)
@@ -59,7 +59,7 @@ class LimiterState:
         if now - self._last_warning > 10:  # one line per ten seconds, not one per request
             self._last_warning = now
             logger.warning(
-                "rate-limit store unreachable (%s); failing %s; %d calls let through unmetered so far",
+                "limits could not be checked (%s); failing %s; %d calls let through unmetered so far",
                 type(error).__name__ or "error", settings.RATE_LIMIT_FAIL_MODE, self.unmetered,
             )
 
@@ -155,6 +155,10 @@ def _check_access(call: CallContext, estimate: Estimate, table, limits: list[Lim
         )
 
 
+class UsageUnavailable(Exception):
+    """The database could not say how much of a budget was used before."""
+
+
 async def _seed(subjects: list[Subject], needed: list[tuple[int, int]]) -> None:
     from quotas.usage import tokens_used_since
 
@@ -162,7 +166,10 @@ async def _seed(subjects: list[Subject], needed: list[tuple[int, int]]) -> None:
         budget = subjects[i].budgets[j]
         period = budget.key.rsplit(":", 2)
         since = datetime.strptime(period[2], "%Y%m%d" if period[1] == "d" else "%Y%m").date()
-        budget.seed = await tokens_used_since(subjects[i].name, since)
+        try:
+            budget.seed = await tokens_used_since(subjects[i].name, since)
+        except Exception as error:  # noqa: BLE001 - a guess would miscount the budget all period
+            raise UsageUnavailable(str(error)) from error
 
 
 async def _count(call: CallContext, request_id: str, subjects: list[Subject], cost: int) -> Outcome | None:
@@ -179,6 +186,9 @@ async def _count(call: CallContext, request_id: str, subjects: list[Subject], co
     except shared_redis.ERRORS as error:
         limiter.trip()
         return _outage(call, error)
+    except UsageUnavailable as error:
+        logger.error("budget counts unavailable: %s", error)
+        return _outage(call, error)
 
 
 def _outage(call: CallContext, error: BaseException) -> None:
@@ -193,11 +203,11 @@ def _outage(call: CallContext, error: BaseException) -> None:
     return None
 
 
-async def admit(call: CallContext, estimate: Estimate) -> Admission:
+async def admit(call: CallContext, estimate: Estimate, table: PolicyTable | None = None) -> Admission:
     """Let the call in (and arrange its settlement) or raise the error the client should see."""
     if not settings.RATE_LIMITS_ENABLED:
         return Admission()
-    table = await book.current()
+    table = table or await book.current()
     limits = [table.for_ip(call.client_ip)]
     if call.key_fingerprint:
         limits.append(table.for_key(call.key_fingerprint))

@@ -133,7 +133,7 @@ class PolicyBook:
         self._check_after = 0.0
         self._local_changes = 0
         self._seen_local_changes = 0
-        self._inflight: asyncio.Future[PolicyTable] | None = None
+        self._inflight: asyncio.Task[PolicyTable] | None = None
 
     def reset(self) -> None:
         self.__init__()
@@ -146,8 +146,9 @@ class PolicyBook:
         now = time.monotonic()
         if self._table is not None and now < self._check_after and self._seen_local_changes == self._local_changes:
             return self._table
-        if self._inflight is None or self._inflight.done():
-            self._inflight = asyncio.ensure_future(self._refresh(now))
+        loop = asyncio.get_running_loop()
+        if self._inflight is None or self._inflight.done() or self._inflight.get_loop() is not loop:
+            self._inflight = loop.create_task(self._refresh(now))
         return await asyncio.shield(self._inflight)
 
     async def _refresh(self, now: float) -> PolicyTable:

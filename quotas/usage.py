@@ -122,8 +122,8 @@ class UsageRecorder:
         if not self._exit_hook:
             self._exit_hook = True
             atexit.register(self.flush_sync)
-        if self._task is None or self._task.done():
-            loop = asyncio.get_running_loop()
+        loop = asyncio.get_running_loop()
+        if self._task is None or self._task.done() or self._task.get_loop() is not loop:
             self._wake = asyncio.Event()
             self._task = loop.create_task(self._run())
 
