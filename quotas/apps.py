@@ -11,7 +11,7 @@ class QuotasConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from quotas import signals  # noqa: F401 - connects the policy-change announcements
+        from quotas import checks, signals  # noqa: F401 - registers the checks and policy-change announcements
         from quotas.client_identity import trusted_networks
 
         # A bad value stops daphne at start-up instead of failing requests later.

@@ -7,8 +7,8 @@ it carries one, its API key fingerprint, reserving the tokens it may use; when t
 from __future__ import annotations
 
 import logging
+import os
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -22,7 +22,6 @@ from quotas.policies import Limits, PolicyTable, book
 from quotas.token_estimate import Estimate
 
 logger = logging.getLogger(__name__)
-REDIS_RETRY_SECONDS = 1.0  # after a failure, requests skip Redis this long instead of each timing out
 
 
 @dataclass
@@ -36,7 +35,6 @@ class LimiterState:
     def __init__(self) -> None:
         self.memory = MemoryCounters()
         self.redis: Counters | None = None
-        self.down_until = 0.0
         self.unmetered = 0  # calls let through without a check (fail-open), since start
         self._last_warning = 0.0
 
@@ -48,9 +46,6 @@ class LimiterState:
 
             self.redis = RedisCounters()
         return self.redis
-
-    def trip(self) -> None:
-        self.down_until = time.monotonic() + REDIS_RETRY_SECONDS
 
     def note_outage(self, error: BaseException) -> None:
         if settings.RATE_LIMIT_FAIL_MODE == "open":
@@ -75,6 +70,8 @@ def _period_ends(now: datetime) -> tuple[datetime, datetime]:
 
 def _subject(name: str, limits: Limits, now: datetime) -> Subject:
     subject = Subject(name, limits.requests_per_minute, limits.tokens_per_minute)
+    if not (limits.daily_tokens or limits.monthly_tokens):
+        return subject
     day_end, month_end = _period_ends(now)
     for period, limit, end in (("d", limits.daily_tokens, day_end), ("m", limits.monthly_tokens, month_end)):
         if limit:
@@ -175,8 +172,8 @@ async def _seed(subjects: list[Subject], needed: list[tuple[int, int]]) -> None:
 async def _count(call: CallContext, request_id: str, subjects: list[Subject], cost: int) -> Outcome | None:
     """The counters' verdict, or None when the shared store is down and the mode is fail-open."""
     counters = limiter.counters()
-    if counters is not limiter.memory and time.monotonic() < limiter.down_until:
-        return _outage(call, ConnectionError("recent failure"))
+    if counters is not limiter.memory and not shared_redis.reachable():
+        return _outage(call, ConnectionError("Redis failed moments ago"))
     try:
         outcome = await counters.admit(request_id, subjects, cost)
         if outcome.needs_seed:
@@ -184,7 +181,7 @@ async def _count(call: CallContext, request_id: str, subjects: list[Subject], co
             outcome = await counters.admit(request_id, subjects, cost)
         return outcome
     except shared_redis.ERRORS as error:
-        limiter.trip()
+        shared_redis.trip()
         return _outage(call, error)
     except UsageUnavailable as error:
         logger.error("budget counts unavailable: %s", error)
@@ -217,7 +214,7 @@ async def admit(call: CallContext, estimate: Estimate, table: PolicyTable | None
     subjects = [_subject(f"ip:{call.client_ip}", limits[0], now)]
     if call.key_fingerprint:
         subjects.append(_subject(f"key:{call.key_fingerprint}", limits[1], now))
-    request_id = uuid.uuid4().hex
+    request_id = os.urandom(12).hex()
     outcome = await _count(call, request_id, subjects, cost)
     if outcome is None:
         return Admission()
@@ -229,7 +226,7 @@ async def admit(call: CallContext, estimate: Estimate, table: PolicyTable | None
         try:
             await limiter.counters().settle(request_id, subjects, cost, actual)
         except shared_redis.ERRORS:
-            limiter.trip()  # the reservation simply ages out of the window
+            shared_redis.trip()  # the reservation simply ages out of the window
 
     call.on_finish(settle)
     return Admission(rate_headers.headers(subjects, outcome))

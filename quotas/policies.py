@@ -48,6 +48,8 @@ class PolicyTable:
     blocked_keys: dict[str, str] = field(default_factory=dict)
 
     def for_ip(self, ip: str) -> Limits:
+        if not self.networks:
+            return self.default
         address = parse_address(ip)
         if address is not None:
             for network, limits in self.networks:
@@ -62,6 +64,8 @@ class PolicyTable:
         """Why this client is blocked ("" when no reason was given), or None when it is not."""
         if fingerprint and fingerprint in self.blocked_keys:
             return self.blocked_keys[fingerprint]
+        if not self.blocked_networks:
+            return None
         address = parse_address(ip)
         if address is not None:
             for network, reason in self.blocked_networks:

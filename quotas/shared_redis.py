@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 import weakref
 
 import redis
@@ -18,12 +19,25 @@ logger = logging.getLogger(__name__)
 # What a Redis outage looks like from redis-py, whichever layer notices it first.
 ERRORS = (redis.exceptions.RedisError, OSError, asyncio.TimeoutError)
 
+RETRY_SECONDS = 1.0  # after a failure, callers skip Redis this long instead of each waiting for a timeout
+_down_until = 0.0
+
 _clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis]" = weakref.WeakKeyDictionary()
 _sync_client: redis.Redis | None = None
 
 
 def enabled() -> bool:
     return bool(settings.REDIS_URL)
+
+
+def trip() -> None:
+    """Note a failure: for RETRY_SECONDS, `reachable()` says no without trying."""
+    global _down_until
+    _down_until = time.monotonic() + RETRY_SECONDS
+
+
+def reachable() -> bool:
+    return time.monotonic() >= _down_until
 
 
 def key(name: str) -> str:
@@ -54,11 +68,12 @@ def sync_client() -> redis.Redis:
 
 async def get(name: str) -> bytes | None:
     """The value (b"" when unset), or None when there is no Redis or it cannot be reached."""
-    if not enabled():
+    if not enabled() or not reachable():
         return None
     try:
         value = await client().get(key(name))
     except ERRORS:
+        trip()
         return None
     return b"" if value is None else value
 

@@ -122,6 +122,7 @@ class UsageRecorder:
         if not self._exit_hook:
             self._exit_hook = True
             atexit.register(self.flush_sync)
+            _flush_at_graceful_shutdown(self)
         loop = asyncio.get_running_loop()
         if self._task is None or self._task.done() or self._task.get_loop() is not loop:
             self._wake = asyncio.Event()
@@ -158,6 +159,19 @@ class UsageRecorder:
                 logger.exception("lost %d usage records at shutdown", len(rows))
                 return 0
         return len(rows)
+
+
+def _flush_at_graceful_shutdown(recorder: UsageRecorder) -> None:
+    """Where the relay has a graceful-shutdown hook registry, flush there too (while the loop runs)."""
+    try:
+        from relay_site.shutdown import on_shutdown  # type: ignore[import-not-found]
+    except ImportError:
+        return
+
+    async def flush() -> None:
+        await recorder.flush()
+
+    on_shutdown(flush)
 
 
 recorder = UsageRecorder()
