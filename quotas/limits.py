@@ -136,7 +136,7 @@ def _refusal(subjects: list[Subject], outcome: Outcome, denial: Denial, cost: in
     )
 
 
-def _check_access(call: CallContext, estimate: Estimate, table, limits: list[Limits]) -> None:
+def _check_access(call: CallContext, estimate: Estimate, table: PolicyTable, limits: list[Limits]) -> None:
     reason = table.block_reason(call.client_ip, call.key_fingerprint)
     if reason is not None:
         raise PermissionDenied(
@@ -204,7 +204,8 @@ async def admit(call: CallContext, estimate: Estimate, table: PolicyTable | None
     """Let the call in (and arrange its settlement) or raise the error the client should see."""
     if not settings.RATE_LIMITS_ENABLED:
         return Admission()
-    table = table or await book.current()
+    if table is None:
+        table = await book.current()
     limits = [table.for_ip(call.client_ip)]
     if call.key_fingerprint:
         limits.append(table.for_key(call.key_fingerprint))
