@@ -129,6 +129,13 @@ ONE_MIN_ASSET_CDN_URL = env_str("ONE_MIN_ASSET_CDN_URL", "https://asset.1min.ai"
 UPSTREAM_CONNECT_TIMEOUT = env_float("UPSTREAM_CONNECT_TIMEOUT", 10.0)
 UPSTREAM_READ_TIMEOUT = env_float("UPSTREAM_READ_TIMEOUT", 120.0)
 UPSTREAM_MAX_CONNECTIONS = env_int("UPSTREAM_MAX_CONNECTIONS", 200, minimum=1)
+# Longest silence inside a started stream before it ends with an error event (0: the read timeout).
+UPSTREAM_STREAM_IDLE_TIMEOUT = env_float("UPSTREAM_STREAM_IDLE_TIMEOUT", 0.0)
+# Retries only for calls 1min.ai cannot have run (see api/retry_policy.py): backoff with full
+# jitter from the base delay; Retry-After honoured up to the max wait (longer: no retry).
+UPSTREAM_MAX_RETRIES = env_int("UPSTREAM_MAX_RETRIES", 2, minimum=0)
+UPSTREAM_RETRY_BASE_DELAY = env_float("UPSTREAM_RETRY_BASE_DELAY", 0.5)
+UPSTREAM_RETRY_MAX_WAIT = env_float("UPSTREAM_RETRY_MAX_WAIT", 10.0)
 
 WEB_SEARCH_NUM_OF_SITE = env_int("WEB_SEARCH_NUM_OF_SITE", 1, minimum=1)
 WEB_SEARCH_MAX_WORD = env_int("WEB_SEARCH_MAX_WORD", 500, minimum=1)
