@@ -102,15 +102,30 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 
-# JSON bodies larger than this are refused with 413 before they are parsed.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_JSON_BODY_BYTES", 20 * 1024 * 1024, minimum=1024)
+# Bodies larger than these are refused with 413 by daphne's HTTP layer before they are read
+# (relay_site/body_limits.py); Django's own check is a second line for other servers.
+MAX_JSON_BODY_BYTES = env_int("MAX_JSON_BODY_BYTES", 20 * 1024 * 1024, minimum=1024)
+# OpenAI's 25 MB audio file limit, plus room for the multipart framing and the other fields.
+MAX_AUDIO_BODY_BYTES = env_int("MAX_AUDIO_BODY_BYTES", 26 * 1024 * 1024, minimum=1024)
+BODY_LIMITS = [("/v1/audio/", MAX_AUDIO_BODY_BYTES), ("/admin/", 1024 * 1024)]
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_JSON_BODY_BYTES
+# Multipart forms: bounded parts (Django raises TooManyFieldsSent / TooManyFilesSent -> 400).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("MAX_FORM_FIELDS", 100, minimum=1)
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("MAX_FORM_FILES", 20, minimum=1)
+# JSON nested deeper than this is refused with a 400 (api/parsers.py).
+MAX_JSON_DEPTH = env_int("MAX_JSON_DEPTH", 64, minimum=8)
+# Request line + headers, in bytes, and the number of header lines (twisted answers 400 past them).
+MAX_HEADER_BYTES = env_int("MAX_HEADER_BYTES", 16384, minimum=1024)
+MAX_HEADER_COUNT = env_int("MAX_HEADER_COUNT", 100, minimum=10)
+# SIGTERM: in-flight requests and streams get this long to finish (relay_site/shutdown.py).
+SHUTDOWN_GRACE_SECONDS = env_float("SHUTDOWN_GRACE_SECONDS", 20.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_THROTTLE_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
@@ -149,6 +164,9 @@ IMAGE_FETCH_TIMEOUT = env_float("IMAGE_FETCH_TIMEOUT", 15.0)
 IMAGE_FETCH_MAX_REDIRECTS = env_int("IMAGE_FETCH_MAX_REDIRECTS", 3, minimum=0)
 # Only for tests and demos on one machine: lets image URLs point at loopback/private addresses.
 IMAGE_FETCH_ALLOW_PRIVATE = env_bool("IMAGE_FETCH_ALLOW_PRIVATE", False)
+# Exceptions to the rule above, as exact `address:port` pairs (`[v6]:port`), e.g. an internal
+# image server; redirects are checked against the same list.
+IMAGE_FETCH_PRIVATE_ALLOWLIST = env_list("IMAGE_FETCH_PRIVATE_ALLOWLIST", [])
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOGGING = {
