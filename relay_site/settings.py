@@ -26,11 +26,13 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "corsheaders",
     "api",
     "quotas",
 ]
 
 MIDDLEWARE = [
+    "api.cors.RelayCorsMiddleware",  # first, so preflights and errors get CORS headers too
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -167,6 +169,26 @@ IMAGE_FETCH_ALLOW_PRIVATE = env_bool("IMAGE_FETCH_ALLOW_PRIVATE", False)
 # Exceptions to the rule above, as exact `address:port` pairs (`[v6]:port`), e.g. an internal
 # image server; redirects are checked against the same list.
 IMAGE_FETCH_PRIVATE_ALLOWLIST = env_list("IMAGE_FETCH_PRIVATE_ALLOWLIST", [])
+
+# --- CORS (browsers) for /v1/ only: keys travel as bearer tokens, not cookies, so any origin
+# may call by default; CORS_ALLOWED_ORIGINS narrows it. The admin gets no CORS headers.
+CORS_URLS_REGEX = r"^/v1/"
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+CORS_ALLOW_ALL_ORIGINS = not CORS_ALLOWED_ORIGINS
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ["GET", "POST", "DELETE", "OPTIONS"]
+CORS_ALLOW_HEADERS = [
+    "accept", "authorization", "content-type", "x-api-key", "openai-beta", "openai-organization",
+    "openai-project", "x-request-id", "idempotency-key",
+]
+# Further request headers a preflight may name (api/cors.py): the SDKs' x-stainless-* family.
+CORS_ALLOWED_HEADER_PATTERNS = r"x-stainless-[a-z0-9-]+|openai-[a-z0-9-]+"
+CORS_EXPOSE_HEADERS = [
+    "x-request-id", "retry-after", "openai-processing-ms", "openai-version", "x-websearch-degraded",
+    "x-ratelimit-limit-requests", "x-ratelimit-limit-tokens", "x-ratelimit-remaining-requests",
+    "x-ratelimit-remaining-tokens", "x-ratelimit-reset-requests", "x-ratelimit-reset-tokens",
+]
+CORS_PREFLIGHT_MAX_AGE = 600
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOGGING = {
