@@ -1,6 +1,7 @@
 """Settings for 1min-relay, read from the environment (see README for every variable)."""
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -15,7 +16,25 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 # Without a configured secret each process gets a random one: fine for the API (it uses no
 # sessions), but admin logins would not survive a restart, so production sets it.
 SECRET_KEY = env_str("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50)
+# The localhost default suits local runs; `manage.py check --deploy` fails (relay.E001) when
+# DEBUG is off and DJANGO_ALLOWED_HOSTS was not set (relay_site/checks.py).
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+ALLOWED_HOSTS_CONFIGURED = "DJANGO_ALLOWED_HOSTS" in os.environ
+SECRET_KEY_CONFIGURED = bool(env_str("DJANGO_SECRET_KEY"))
+
+# Served over HTTPS (directly or behind a TLS proxy): secure cookies, HSTS, HTTP -> HTTPS redirect.
+HTTPS = env_bool("DJANGO_HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS and env_bool("DJANGO_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000, minimum=0) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS and env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = HTTPS and env_bool("DJANGO_HSTS_PRELOAD", False)
+if env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", False):
+    # Only behind a proxy that sets this header itself; otherwise clients could claim HTTPS.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
 
 INSTALLED_APPS = [
     "daphne",
