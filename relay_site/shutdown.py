@@ -38,13 +38,13 @@ async def run_hooks() -> None:
             logger.exception("shutdown hook %r failed", hook)
 
 
-def _running(server) -> list[asyncio.Future]:
-    """Application instances still serving a request whose client is connected."""
-    running = []
-    for details in list(server.connections.values()):
+def _running(server) -> dict:
+    """{protocol: application instance} for requests still being served."""
+    running = {}
+    for protocol, details in list(server.connections.items()):
         instance = details.get("application_instance")
         if instance is not None and not instance.done():
-            running.append(instance)
+            running[protocol] = instance
     return running
 
 
@@ -55,15 +55,21 @@ async def shut_down(server) -> None:
     for port in getattr(server, "relay_ports", []):
         port.stopListening()
     grace = settings.SHUTDOWN_GRACE_SECONDS
-    waiting = len(_running(server))
-    logger.info("shutdown: stopped accepting connections; %d request(s) in flight, grace %gs", waiting, grace)
+    logger.info(
+        "shutdown: stopped accepting connections; %d request(s) in flight, grace %gs",
+        len(_running(server)), grace,
+    )
     while _running(server) and time.monotonic() - started < grace:
         await asyncio.sleep(0.05)
     left = _running(server)
-    for instance in left:
-        instance.cancel()
+    for protocol in left:
+        # As if the client had gone: Django cancels the view, which closes its upstream call and
+        # finishes its CallContext (a stream is recorded as cut short, with what was delivered).
+        protocol.send_disconnect()
     if left:
-        await asyncio.wait(left, timeout=CANCEL_WAIT_SECONDS)
+        await asyncio.wait(list(left.values()), timeout=CANCEL_WAIT_SECONDS)
+    for instance in _running(server).values():
+        instance.cancel()
     await run_hooks()
     logger.info(
         "shutdown: done in %.1fs; %d request(s) cancelled at the deadline",
