@@ -1,5 +1,6 @@
 """Routes under /v1/: each OpenAI endpoint, then a catch-all 404 in the OpenAI envelope."""
 from django.urls import path, re_path
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from api.views.base import UnknownEndpointView
 from api.views.chat import ChatCompletionsView
@@ -10,5 +11,8 @@ urlpatterns = [
     path("models", ModelListView.as_view()),
     # Model ids may contain slashes (black-forest-labs/flux-schnell).
     path("models/<path:model_id>", ModelDetailView.as_view()),
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),
+    path("redoc", SpectacularRedocView.as_view(url_name="openapi"), name="redoc"),
     re_path(r"^.*$", UnknownEndpointView.as_view()),
 ]

@@ -46,6 +46,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "corsheaders",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "api",
     "quotas",
 ]
@@ -148,7 +150,23 @@ REST_FRAMEWORK = {
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
     "DEFAULT_PARSER_CLASSES": ["api.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+}
+
+# The OpenAPI document at /v1/openapi.json and its pages (/v1/docs, /v1/redoc), assets served locally.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "1min-relay",
+    "DESCRIPTION": "OpenAI-compatible API in front of 1min.ai. Send your 1min.ai key as the bearer token.",
+    "VERSION": VERSION,
+    "SCHEMA_PATH_PREFIX": "/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "APPEND_COMPONENTS": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    "SECURITY": [{"bearer": []}],
+    "DISABLE_ERRORS_AND_WARNINGS": True,
 }
 
 # --- 1min.ai upstream -------------------------------------------------------------------------

@@ -11,6 +11,7 @@ ENDPOINTS = [
 
 
 class RootView(RelayView):
+    schema = None  # outside /v1/: not in the OpenAPI document
     async def get(self, request):
         return json_response(
             {
