@@ -24,14 +24,14 @@ class Prepared:
     web_search: bool
     image_paths: list[str] = field(default_factory=list)
 
-    def with_prompt(self, messages: list[dict[str, Any]]) -> "Prepared":
-        """The same call (images, web search) for another conversation, e.g. a repair request."""
+    def with_prompt(self, messages: list[dict[str, Any]], web_search: bool | None = None) -> "Prepared":
+        """The same call (model, uploaded images) for another conversation, e.g. a repair request."""
+        search = self.web_search if web_search is None else web_search
         body = tr.build_body(
-            self.model, tr.build_prompt(messages), images=self.image_paths,
-            web_search=_web_search(self.web_search),
+            self.model, tr.build_prompt(messages), images=self.image_paths, web_search=_web_search(search)
         )
         tokens = token_counting.count_messages(messages, self.model)
-        return Prepared(self.model, dict(body), tokens, self.web_search, self.image_paths)
+        return Prepared(self.model, dict(body), tokens, search, self.image_paths)
 
 
 @dataclass
