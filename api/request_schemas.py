@@ -1,12 +1,11 @@
 """Validation of OpenAI request bodies into typed requests; errors name the offending param."""
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from api.errors import InvalidRequest
-from api.structured_output import JSON_OBJECT, JSON_SCHEMA, TEXT, TextFormat, schema_problems
+from api.structured_output import TextFormat, parse_format
 from api.translators.responses import items_from_chat, items_to_messages, normalize_input
 
 ONLINE_SUFFIX = ":online"
@@ -144,7 +143,6 @@ REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 REASONING_SUMMARIES = ("auto", "concise", "detailed")
 VERBOSITIES = ("low", "medium", "high")
 TOOL_CHOICES = ("none", "auto", "required")
-FORMAT_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # Parameters of OpenAI's Responses API that this relay cannot honour: refused, never ignored.
 UNSUPPORTED = {
     "background": "Background responses are not supported by this relay.",
@@ -244,48 +242,25 @@ def _tool_choice(value: Any) -> Any:
     raise InvalidRequest("`tool_choice` must be none, auto, required or a tool object.", param="tool_choice")
 
 
-def _json_schema_format(spec: Any, param: str) -> TextFormat:
-    if not isinstance(spec, dict):
-        raise InvalidRequest(f"`{param}` must be an object.", param=param)
-    name, schema = spec.get("name"), spec.get("schema")
-    if not isinstance(name, str) or not FORMAT_NAME.match(name):
-        raise InvalidRequest(f"`{param}.name` must be 1-64 letters, digits, `_` or `-`.", param=f"{param}.name",
-                             code="missing_required_parameter" if name is None else "invalid_value")
-    if not isinstance(schema, dict):
-        raise InvalidRequest(f"`{param}.schema` must be a JSON Schema object.", param=f"{param}.schema",
-                             code="missing_required_parameter" if schema is None else "invalid_type")
-    problems = schema_problems(schema)
-    if problems:
-        raise InvalidRequest(f"Invalid schema for `{name}`: {problems[0]}", param=f"{param}.schema", code="invalid_value")
-    strict, description = spec.get("strict"), spec.get("description")
-    if strict is not None and not isinstance(strict, bool):
-        raise InvalidRequest(f"`{param}.strict` must be a boolean.", param=f"{param}.strict", code="invalid_type")
-    if description is not None and not isinstance(description, str):
-        raise InvalidRequest(f"`{param}.description` must be a string.", param=f"{param}.description", code="invalid_type")
-    return TextFormat(JSON_SCHEMA, name, schema, strict, description)
+def _top_logprobs(body: dict[str, Any]) -> int | None:
+    value = _optional(body, "top_logprobs", int, "an integer")
+    if value is not None and not 0 <= value <= 20:
+        raise InvalidRequest("`top_logprobs` must be between 0 and 20.", param="top_logprobs", code="invalid_value")
+    return value
 
 
 def _text_format(body: dict[str, Any]) -> tuple[TextFormat, str | None]:
+    """`text.format` (OpenAI) or `response_format` (the earlier relay, chat style), and verbosity."""
     text, legacy = body.get("text"), body.get("response_format")
     if text is not None and not isinstance(text, dict):
         raise InvalidRequest("`text` must be an object.", param="text", code="invalid_type")
     text = text or {}
     verbosity = _one_of(text.get("verbosity"), VERBOSITIES, "text.verbosity")
-    spec, param, nested = text.get("format"), "text.format", False
+    if legacy is not None and text.get("format") is not None:
+        raise InvalidRequest("Send either `text.format` or `response_format`, not both.", param="response_format")
     if legacy is not None:
-        if spec is not None:
-            raise InvalidRequest("Send either `text.format` or `response_format`, not both.", param="response_format")
-        spec, param, nested = legacy, "response_format", True
-    if spec is None:
-        return TextFormat(), verbosity
-    if not isinstance(spec, dict):
-        raise InvalidRequest(f"`{param}` must be an object.", param=param, code="invalid_type")
-    kind = _one_of(spec.get("type"), (TEXT, JSON_OBJECT, JSON_SCHEMA), f"{param}.type")
-    if kind == JSON_SCHEMA:
-        if nested and "json_schema" in spec:  # chat style: {"type": "json_schema", "json_schema": {...}}
-            return _json_schema_format(spec["json_schema"], f"{param}.json_schema"), verbosity
-        return _json_schema_format(spec, param), verbosity
-    return TextFormat(kind or TEXT), verbosity
+        return parse_format(legacy, "response_format", chat_style=True), verbosity
+    return parse_format(text.get("format"), "text.format"), verbosity
 
 
 def _reasoning(body: dict[str, Any]) -> dict[str, Any]:
@@ -333,7 +308,7 @@ def parse_responses(body: Any) -> ResponsesRequest:
         "metadata": _metadata(body.get("metadata")),
         "truncation": _one_of(body.get("truncation"), ("auto", "disabled"), "truncation") or "disabled",
         "service_tier": _one_of(body.get("service_tier"), ("auto", "default", "flex", "scale", "priority"), "service_tier"),
-        "top_logprobs": _optional(body, "top_logprobs", int, "an integer"),
+        "top_logprobs": _top_logprobs(body),
         "max_tool_calls": _optional(body, "max_tool_calls", int, "an integer"),
         "user": _optional(body, "user", str, "a string"),
         "safety_identifier": _optional(body, "safety_identifier", str, "a string"),

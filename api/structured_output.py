@@ -1,4 +1,4 @@
-"""Structured outputs: what the prompt asks for, and turning a model's reply into checked JSON."""
+"""Structured outputs: the requested format, what the prompt asks for, and the reply made checked JSON."""
 from __future__ import annotations
 
 import json
@@ -9,9 +9,12 @@ from typing import Any
 from jsonschema import exceptions as schema_exceptions
 from jsonschema.validators import validator_for
 
+from api.errors import InvalidRequest
+
 TEXT, JSON_OBJECT, JSON_SCHEMA = "text", "json_object", "json_schema"
 _MAX_CANDIDATES = 25  # start positions tried in a long reply full of braces
 _MAX_ERRORS = 10
+_FORMAT_NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 _FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[ \t]*\r?\n(.*?)(?:```|\Z)", re.S)
 
 
@@ -58,6 +61,46 @@ def schema_problems(schema: dict[str, Any]) -> list[str]:
     except schema_exceptions.SchemaError as error:
         return [f"{_path(error.absolute_path)}: {error.message}"]
     return []
+
+
+def parse_format(spec: Any, param: str, *, chat_style: bool = False) -> TextFormat:
+    """A requested format, checked. `chat_style` also takes `{"type": "json_schema", "json_schema": {...}}`."""
+    if spec is None:
+        return TextFormat()
+    if not isinstance(spec, dict):
+        raise InvalidRequest(f"`{param}` must be an object.", param=param, code="invalid_type")
+    kind = spec.get("type")
+    if kind not in (TEXT, JSON_OBJECT, JSON_SCHEMA):
+        raise InvalidRequest(
+            f"Invalid value for `{param}.type`: {kind!r}. Supported values are: text, json_object, json_schema.",
+            param=f"{param}.type", code="invalid_value",
+        )
+    if kind != JSON_SCHEMA:
+        return TextFormat(kind)
+    if chat_style and "json_schema" in spec:
+        spec, param = spec["json_schema"], f"{param}.json_schema"
+        if not isinstance(spec, dict):
+            raise InvalidRequest(f"`{param}` must be an object.", param=param, code="invalid_type")
+    return _json_schema_format(spec, param)
+
+
+def _json_schema_format(spec: dict[str, Any], param: str) -> TextFormat:
+    name, schema = spec.get("name"), spec.get("schema")
+    if not isinstance(name, str) or not _FORMAT_NAME.match(name):
+        raise InvalidRequest(f"`{param}.name` must be 1-64 letters, digits, `_` or `-`.", param=f"{param}.name",
+                             code="missing_required_parameter" if name is None else "invalid_value")
+    if not isinstance(schema, dict):
+        raise InvalidRequest(f"`{param}.schema` must be a JSON Schema object.", param=f"{param}.schema",
+                             code="missing_required_parameter" if schema is None else "invalid_type")
+    problems = schema_problems(schema)
+    if problems:
+        raise InvalidRequest(f"Invalid schema for `{name}`: {problems[0]}", param=f"{param}.schema", code="invalid_value")
+    strict, description = spec.get("strict"), spec.get("description")
+    if strict is not None and not isinstance(strict, bool):
+        raise InvalidRequest(f"`{param}.strict` must be a boolean.", param=f"{param}.strict", code="invalid_type")
+    if description is not None and not isinstance(description, str):
+        raise InvalidRequest(f"`{param}.description` must be a string.", param=f"{param}.description", code="invalid_type")
+    return TextFormat(JSON_SCHEMA, name, schema, strict, description)
 
 
 def prompt_instructions(fmt: TextFormat) -> str | None:

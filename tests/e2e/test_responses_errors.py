@@ -50,6 +50,7 @@ IMAGE = {"type": "input_image", "file_id": "file-123"}
         ({"model": "gpt-4o-mini", "input": "x", "temperature": 3}, 400, "temperature"),
         ({"model": "gpt-4o-mini", "input": "x", "top_p": "high"}, 400, "top_p"),
         ({"model": "gpt-4o-mini", "input": "x", "metadata": {"n": 1}}, 400, "metadata"),
+        ({"model": "gpt-4o-mini", "input": "x", "top_logprobs": 21}, 400, "top_logprobs"),
         ({"model": "gpt-4o-mini", "input": "x", "tools": [{"type": "function"}]}, 400, "tools[0].name"),
         ({"model": "gpt-4o-mini", "input": "x", "tool_choice": "sometimes"}, 400, "tool_choice"),
         ({"model": "gpt-4o-mini", "input": "x", "stream": "yes"}, 400, "stream"),
