@@ -95,7 +95,8 @@ async def _answer(turn: _Turn, api_key: str) -> _Outcome:
     if not checked.ok:
         repair = [*turn.messages, {"role": "assistant", "content": answer.text},
                   {"role": "user", "content": so.repair_instructions(fmt, checked.errors)}]
-        retry = turn.prepared.with_prompt(repair, web_search=turn.prepared.web_search and not answer.degraded)
+        # The first reply already holds any search results: the repair only needs to reformat it.
+        retry = turn.prepared.with_prompt(repair, web_search=False)
         second = await unified_chat.ask(retry, api_key)
         more_in, more_out = unified_chat.token_usage(second.metadata, retry.prompt_tokens, second.text, model, True)
         used_in, used_out = used_in + more_in, used_out + more_out
@@ -152,23 +153,34 @@ async def stream(request: ResponsesRequest, api_key: str, call: CallContext) -> 
     turn = await _turn(request, api_key, call)
     if request.text_format.is_json:
         outcome = await _answer(turn, api_key)
-        call.note_usage(outcome.input_tokens, outcome.output_tokens, outcome.credits)
-        return ResponsesStream(_replay(turn, outcome), DEGRADED_HEADER if outcome.degraded else {})
+        message_id = tr.new_id("msg")
+        body, text = _finished(turn, outcome, message_id)
+        call.note_usage(body["usage"]["input_tokens"], body["usage"]["output_tokens"], outcome.credits)
+        return ResponsesStream(_replay(turn, body, text, message_id), DEGRADED_HEADER if outcome.degraded else {})
     upstream = await unified_chat.open_stream(turn.prepared, api_key)
     return ResponsesStream(_live(turn, upstream, call), DEGRADED_HEADER if upstream.degraded else {})
 
 
-async def _replay(turn: _Turn, outcome: _Outcome) -> AsyncIterator[bytes]:
+async def _replay(turn: _Turn, body: dict[str, Any], text: str | None, message_id: str) -> AsyncIterator[bytes]:
+    """The events of a response already finished: its text as one delta, then its end."""
     seq = ro.EventSequence()
-    message = ro.MessageEvents(seq, tr.new_id("msg"))
+    message = ro.MessageEvents(seq, message_id)
     for frame in _opening(turn, seq):
         yield frame
-    body, text = _finished(turn, outcome, message.item_id)
     if text is not None:
         for event in [*message.opened(), message.delta(text), *message.closed(text, body["output"][0]["status"])]:
             yield _frame(event)
     await turn.keep(body)
     yield _frame(seq(ro.TERMINAL_EVENTS[body["status"]], response=body))
+
+
+def _failed_mid_stream(turn: _Turn, item_id: str, sent: str, error: RelayError, call: CallContext) -> dict[str, Any]:
+    """The Response of a stream the upstream broke: failed, holding what was already sent."""
+    output_tokens = token_counting.count_text(sent, turn.request.upstream_model)
+    call.note_usage(turn.prepared.prompt_tokens, output_tokens)
+    partial = [ro.message_item(item_id, sent, ro.INCOMPLETE)] if sent else []
+    return turn.body(ro.FAILED, partial, token_usage=ro.usage(turn.prepared.prompt_tokens, output_tokens),
+                     error=ro.failure(error.message))
 
 
 async def _live(turn: _Turn, upstream: TextStream, call: CallContext) -> AsyncIterator[bytes]:
@@ -194,11 +206,7 @@ async def _live(turn: _Turn, upstream: TextStream, call: CallContext) -> AsyncIt
                 yield _frame(message.delta(tail))
         except RelayError as error:
             call.status = error.status
-            output_tokens = token_counting.count_text(limiter.emitted, model)
-            call.note_usage(turn.prepared.prompt_tokens, output_tokens)
-            partial = [ro.message_item(message.item_id, limiter.emitted, ro.INCOMPLETE)] if limiter.emitted else []
-            body = turn.body(ro.FAILED, partial, token_usage=ro.usage(turn.prepared.prompt_tokens, output_tokens),
-                             error=ro.failure(error.message))
+            body = _failed_mid_stream(turn, message.item_id, limiter.emitted, error, call)
             await turn.keep(body)
             yield _frame(seq("response.failed", response=body))
             return

@@ -113,3 +113,13 @@ def test_a_streamed_structured_failure_ends_in_response_failed(relay, sim):
     assert types(events) == ["response.created", "response.in_progress", "response.failed"]
     assert events[-1]["response"]["error"]["code"] == "server_error"
     assert events[-1]["response"]["output"] == []
+
+
+def test_the_repair_request_does_not_search_the_web_again(client, sim):
+    sim.script({"text": "no json"}, times=1)
+    sim.script({"text": '{"a": 1}'}, times=1)
+    response = client.responses.create(model="gpt-4o-mini:online", input="x", text={"format": {"type": "json_object"}})
+    assert response.output_text == '{"a": 1}'
+    first, repair = (r["json"]["promptObject"] for r in sim.requests_to("/api/chat-with-ai"))
+    assert first["settings"]["webSearchSettings"]["webSearch"] is True
+    assert "settings" not in repair
