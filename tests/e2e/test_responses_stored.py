@@ -148,3 +148,12 @@ def test_bad_input_items_parameters_are_400s_naming_the_parameter(client, relay,
     validate(response.json(), "ErrorResponse")
     assert response.json()["error"]["param"] == param
 
+
+
+def test_streaming_a_stored_response_is_refused_and_root_lists_the_endpoints(client, relay, sim):
+    created = client.responses.create(model="gpt-4o-mini", input="x")
+    response = httpx.get(f"{relay.url}/v1/responses/{created.id}?stream=true", headers=auth())
+    assert response.status_code == 400 and response.json()["error"]["param"] == "stream"
+    endpoints = httpx.get(relay.url + "/").json()["endpoints"]
+    assert {"POST /v1/responses", "GET /v1/responses/{response_id}", "DELETE /v1/responses/{response_id}",
+            "GET /v1/responses/{response_id}/input_items"} <= set(endpoints)
