@@ -157,3 +157,7 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
     },
 }
+
+# Responses API: stored responses (store=true) are kept this many days, then no longer served
+# and removed by `manage.py prune_responses`.
+RESPONSES_RETENTION_DAYS = env_int("RESPONSES_RETENTION_DAYS", 30, minimum=1)
