@@ -69,6 +69,9 @@ class UploadSizeGuard:
         async def replay() -> dict[str, Any]:
             return next(pending, None) or await receive()
 
+        # Django and DRF read a body by its Content-Length: now that the length is known, say it.
+        known = [(k, v) for k, v in scope.get("headers") or [] if k != b"transfer-encoding"]
+        scope = {**scope, "headers": known + [(b"content-length", str(total).encode())]}
         return await self.app(scope, replay, send)
 
     @staticmethod
