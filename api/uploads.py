@@ -13,10 +13,11 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.core.files.uploadedfile import InMemoryUploadedFile
 from django.core.files.uploadhandler import FileUploadHandler
 
-from api.errors import PayloadTooLarge
+from api.errors import InvalidRequest, PayloadTooLarge
 
 AUDIO_UPLOAD_PATHS = frozenset({"/v1/audio/transcriptions", "/v1/audio/translations"})
 # Room for the other form fields and the multipart boundaries around the file.
@@ -127,4 +128,7 @@ async def read_form(request: Any) -> tuple[Any, Any]:
         return request.data, request.FILES
 
     # Parsing up to 25 MB is CPU and file work: keep it off the loop that serves other calls.
-    return await sync_to_async(parse, thread_sensitive=False)()
+    try:
+        return await sync_to_async(parse, thread_sensitive=False)()
+    except SuspiciousOperation as error:  # too many fields or files in one form
+        raise InvalidRequest(f"The multipart form was refused: {error}", code="invalid_body") from None

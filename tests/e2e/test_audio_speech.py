@@ -30,6 +30,17 @@ def test_the_audio_streams_to_the_client(client, sim):
     assert features_call(sim)["promptObject"]["speed"] == 1.25
 
 
+def downloads(sim) -> list[str]:
+    return [r["path"].split("/")[1] for r in sim.requests if r["method"] == "GET" and r["path"].startswith(("/tmp/", "/cdn/"))]
+
+
+def test_the_audio_comes_from_the_temporary_url_or_else_the_cdn(client, sim):
+    client.audio.speech.create(model="tts-1", voice="alloy", input="One")
+    sim.script({"omit_temporary_url": True}, path="/api/features")
+    assert client.audio.speech.create(model="tts-1", voice="alloy", input="Two").content == silent_mp3()
+    assert downloads(sim) == ["tmp", "cdn"]
+
+
 def test_wav_is_wav(client, sim):
     raw = client.audio.speech.with_raw_response.create(model="tts-1", voice="echo", input="Hi", response_format="wav")
     assert raw.content == silent_wav() and raw.headers["content-type"] == "audio/wav"

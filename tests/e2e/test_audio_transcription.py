@@ -187,8 +187,14 @@ def test_a_json_body_or_a_missing_file_is_an_enveloped_error(relay, sim):
     assert response.status_code == 400 and response.json()["error"]["param"] == "file"
     response = httpx.post(url, headers=AUTH, files={"file": ("a.wav", WAV)})
     assert response.status_code == 400 and response.json()["error"]["param"] == "model"
-    for body in (response.json(),):
-        validate(body, "ErrorResponse")
+    validate(response.json(), "ErrorResponse")
+    response = httpx.post(url, content=b"--x\r\nnot a form", headers={**AUTH, "Content-Type": "multipart/form-data"})
+    assert response.status_code == 400 and response.json()["error"]["code"] == "invalid_body"
+    validate(response.json(), "ErrorResponse")
+    fields = {f"f{i}": "x" for i in range(1100)}  # more than Django's DATA_UPLOAD_MAX_NUMBER_FIELDS
+    response = httpx.post(url, headers=AUTH, data={"model": "whisper-1", **fields}, files={"file": ("a.wav", WAV)})
+    assert response.status_code == 400
+    validate(response.json(), "ErrorResponse")
 
 
 def test_timed_formats_are_refused_when_the_length_cannot_be_read(client, sim):
