@@ -9,13 +9,15 @@ from __future__ import annotations
 import io
 import struct
 import wave
+from typing import Iterator
 
 from api.mpeg_audio import mp3_duration, skip_id3v2
 from api.webm_audio import webm_duration
 
 # ---- WAV ---------------------------------------------------------------------------------------
 
-def _riff_chunks(data: bytes):
+def _riff_chunks(data: bytes) -> Iterator[tuple[bytes, int, int]]:
+    """(chunk id, data offset, declared size) of each RIFF chunk after the WAVE header."""
     position = 12
     while position + 8 <= len(data):
         kind, size = data[position:position + 4], int.from_bytes(data[position + 4:position + 8], "little")
@@ -123,7 +125,8 @@ def ogg_duration(data: bytes) -> float | None:
 
 # ---- MP4 / M4A ---------------------------------------------------------------------------------
 
-def _boxes(data: bytes, start: int, end: int):
+def _boxes(data: bytes, start: int, end: int) -> Iterator[tuple[bytes, int, int]]:
+    """(box type, payload start, box end) of each ISO-BMFF box between `start` and `end`."""
     position = start
     while position + 8 <= end:
         size, kind = struct.unpack_from(">I4s", data, position)

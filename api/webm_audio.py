@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import struct
+from typing import Iterator
 
 _SEGMENT, _INFO, _CLUSTER = 0x18538067, 0x1549A966, 0x1F43B675
 _TIMECODE_SCALE, _DURATION, _DOCTYPE = 0x2AD7B1, 0x4489, 0x4282
@@ -35,7 +36,7 @@ def _header(data: bytes, position: int) -> tuple[int, int, int, bool] | None:
     return ident[0], position + ident[1] + size[1], size[0], size[2]
 
 
-def _elements(data: bytes, start: int, end: int):
+def _elements(data: bytes, start: int, end: int) -> Iterator[tuple[int, int, int]]:
     """(id, body start, body end) of each child element between `start` and `end`."""
     position = start
     while position < end:
