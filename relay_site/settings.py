@@ -143,6 +143,14 @@ IMAGE_FETCH_MAX_REDIRECTS = env_int("IMAGE_FETCH_MAX_REDIRECTS", 3, minimum=0)
 # Only for tests and demos on one machine: lets image URLs point at loopback/private addresses.
 IMAGE_FETCH_ALLOW_PRIVATE = env_bool("IMAGE_FETCH_ALLOW_PRIVATE", False)
 
+# --- media endpoints (images, audio) ------------------------------------------------------------
+# Used when a client names no image model; if it is not an active image model, the first one is.
+DEFAULT_IMAGE_MODEL = env_str("DEFAULT_IMAGE_MODEL", "gpt-image-1-mini")
+# OpenAI's limit for transcription and translation uploads (25 MB).
+MAX_AUDIO_UPLOAD_BYTES = env_int("MAX_AUDIO_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1024)
+# Largest generated file (image for b64_json, speech audio) the relay downloads from 1min.ai.
+ASSET_FETCH_MAX_BYTES = env_int("ASSET_FETCH_MAX_BYTES", 100 * 1024 * 1024, minimum=1024)
+
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
