@@ -82,7 +82,9 @@ def retry_policy() -> RetryPolicy:
     )
 
 
-async def _send(method: str, url: str, *, stream: bool = False, **kwargs: Any) -> httpx.Response:
+async def _send(
+    method: str, url: str, *, stream: bool = False, follow_redirects: bool = False, **kwargs: Any
+) -> httpx.Response:
     """Send one request, retrying only failures where 1min.ai cannot have run (and billed) it.
 
     Retried: no connection could be made, or a 429/502/503/52x came back. Never retried: a
@@ -95,7 +97,7 @@ async def _send(method: str, url: str, *, stream: bool = False, **kwargs: Any) -
     while True:
         request = http.build_request(method, url, **kwargs)
         try:
-            response = await http.send(request, stream=stream)
+            response = await http.send(request, stream=stream, follow_redirects=follow_redirects)
         except _NOT_SENT as exc:
             wait = policy.delay(retries)
             if wait is None:
@@ -151,7 +153,8 @@ async def upload_asset(api_key: str, filename: str, data: bytes, content_type: s
 async def fetch_asset(url: str, max_bytes: int) -> tuple[bytes, str]:
     """Download a generated asset from the 1min.ai CDN: (bytes, content type)."""
     try:
-        response = await _send("GET", url, stream=True)
+        # Signed storage URLs may redirect between buckets; they come from 1min.ai, not clients.
+        response = await _send("GET", url, stream=True, follow_redirects=True)
         try:
             if response.status_code != 200:
                 raise UpstreamError(f"The 1min.ai asset store answered HTTP {response.status_code}.")
@@ -172,13 +175,18 @@ async def fetch_asset(url: str, max_bytes: int) -> tuple[bytes, str]:
 class UpstreamStream:
     """An open streaming response; iterate `chunks()` and always `aclose()`."""
 
-    def __init__(self, response: httpx.Response, idle_timeout: float) -> None:
+    def __init__(self, response: httpx.Response, idle_timeout: float, decoded: bool = False) -> None:
         self._response = response
         self._idle_timeout = idle_timeout
+        self._decoded = decoded  # undo any Content-Encoding (files), or pass bytes raw (SSE)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {k.lower(): v for k, v in self._response.headers.items()}
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        """The raw body; a silence longer than the idle timeout ends it with UpstreamTimeout."""
-        pieces = self._response.aiter_raw()
+        """The body; a silence longer than the idle timeout ends it with UpstreamTimeout."""
+        pieces = self._response.aiter_bytes() if self._decoded else self._response.aiter_raw()
         try:
             while True:
                 try:
@@ -216,8 +224,20 @@ async def open_stream(url: str, api_key: str, payload: dict[str, Any]) -> Upstre
         finally:
             await response.aclose()
         _raise_for(response, body)
-    idle = settings.UPSTREAM_STREAM_IDLE_TIMEOUT or settings.UPSTREAM_READ_TIMEOUT
-    return UpstreamStream(response, idle)
+    return UpstreamStream(response, _idle_timeout())
+
+
+def _idle_timeout() -> float:
+    return settings.UPSTREAM_STREAM_IDLE_TIMEOUT or settings.UPSTREAM_READ_TIMEOUT
+
+
+async def open_asset(url: str) -> UpstreamStream:
+    """Start downloading a generated asset (signed temporary URL or CDN) for streaming it on."""
+    response = await _send("GET", url, stream=True, follow_redirects=True)
+    if response.status_code != 200:
+        await response.aclose()
+        raise UpstreamError(f"The 1min.ai asset store answered HTTP {response.status_code}.")
+    return UpstreamStream(response, _idle_timeout(), decoded=True)
 
 
 async def aclose() -> None:

@@ -19,11 +19,17 @@ logger = logging.getLogger(__name__)
 LINGER_SECONDS = 2.0
 
 
+ADMIN_BODY_BYTES = 1024 * 1024
+
+
 def limit_for(path: str) -> int:
     """The largest body accepted for `path` (no query string), in bytes."""
-    for prefix, limit in settings.BODY_LIMITS:
-        if path.startswith(prefix):
-            return limit
+    from api.uploads import AUDIO_UPLOAD_PATHS, body_allowance
+
+    if path in AUDIO_UPLOAD_PATHS:
+        return body_allowance()  # the 25 MB file plus the rest of the form
+    if path.startswith("/admin/"):
+        return ADMIN_BODY_BYTES
     return settings.MAX_JSON_BODY_BYTES
 
 

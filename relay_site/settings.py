@@ -128,9 +128,7 @@ STATIC_ROOT = BASE_DIR / "var" / "static"
 # Bodies larger than these are refused with 413 by daphne's HTTP layer before they are read
 # (relay_site/body_limits.py); Django's own check is a second line for other servers.
 MAX_JSON_BODY_BYTES = env_int("MAX_JSON_BODY_BYTES", 20 * 1024 * 1024, minimum=1024)
-# OpenAI's 25 MB audio file limit, plus room for the multipart framing and the other fields.
-MAX_AUDIO_BODY_BYTES = env_int("MAX_AUDIO_BODY_BYTES", 26 * 1024 * 1024, minimum=1024)
-BODY_LIMITS = [("/v1/audio/", MAX_AUDIO_BODY_BYTES), ("/admin/", 1024 * 1024)]
+# Audio uploads: MAX_AUDIO_UPLOAD_BYTES (below) plus room for the rest of the form; admin: 1 MiB.
 DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_JSON_BODY_BYTES
 # Multipart forms: bounded parts (Django raises TooManyFieldsSent / TooManyFilesSent -> 400).
 DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("MAX_FORM_FIELDS", 100, minimum=1)
@@ -227,6 +225,14 @@ CORS_EXPOSE_HEADERS = [
 ]
 CORS_PREFLIGHT_MAX_AGE = 600
 
+# --- media endpoints (images, audio) ------------------------------------------------------------
+# Used when a client names no image model; if it is not an active image model, the first one is.
+DEFAULT_IMAGE_MODEL = env_str("DEFAULT_IMAGE_MODEL", "gpt-image-1-mini")
+# OpenAI's limit for transcription and translation uploads (25 MB).
+MAX_AUDIO_UPLOAD_BYTES = env_int("MAX_AUDIO_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1024)
+# Largest generated file (image for b64_json, speech audio) the relay downloads from 1min.ai.
+ASSET_FETCH_MAX_BYTES = env_int("ASSET_FETCH_MAX_BYTES", 100 * 1024 * 1024, minimum=1024)
+
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
@@ -241,3 +247,7 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
     },
 }
+
+# Responses API: stored responses (store=true) are kept this many days, then no longer served
+# and removed by `manage.py prune_responses`.
+RESPONSES_RETENTION_DAYS = env_int("RESPONSES_RETENTION_DAYS", 30, minimum=1)

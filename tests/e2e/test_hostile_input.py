@@ -12,12 +12,13 @@ from tests.conftest import TEST_KEY
 from tests.openai_schema import validate
 
 JSON_LIMIT = 64 * 1024
-AUDIO_LIMIT = 256 * 1024
+AUDIO_FILE_LIMIT = 256 * 1024
+AUDIO_LIMIT = AUDIO_FILE_LIMIT + 1024 * 1024  # the file plus the rest of the form
 
 
 @pytest.fixture(scope="module")
 def guarded(relay_factory):
-    return relay_factory(MAX_JSON_BODY_BYTES=str(JSON_LIMIT), MAX_AUDIO_BODY_BYTES=str(AUDIO_LIMIT))
+    return relay_factory(MAX_JSON_BODY_BYTES=str(JSON_LIMIT), MAX_AUDIO_UPLOAD_BYTES=str(AUDIO_FILE_LIMIT))
 
 
 def exchange(relay, head: str, body: bytes = b"", read_timeout: float = 5.0) -> tuple[int, dict, bytes]:
