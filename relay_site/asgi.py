@@ -7,11 +7,13 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relay_site.settings")
 
 application = get_asgi_application()
 
-from django.conf import settings  # noqa: E402 - settings are configured by the line above
+from api.uploads import UploadSizeGuard  # noqa: E402 - needs the settings configured above
+from relay_site import daphne_hooks  # noqa: E402
+from relay_site.daphne_patches import stop_form_parsing  # noqa: E402
 
-if settings.SERVE_STATIC:
-    # The admin's and the usage dashboard's CSS and scripts, served by the relay itself so the
-    # operator needs no web server or CDN. Only paths under STATIC_URL are intercepted.
-    from django.contrib.staticfiles.handlers import ASGIStaticFilesHandler
-
-    application = ASGIStaticFilesHandler(application)
+# Body limits before the body is read, header limits and graceful shutdown (daphne only); then
+# Twisted stops parsing multipart bodies that only Django should. The ASGI guard below is a second
+# line for oversized audio uploads (and the only one under other ASGI servers).
+daphne_hooks.install()
+application = UploadSizeGuard(application)
+stop_form_parsing()

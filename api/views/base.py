@@ -54,15 +54,16 @@ class RelayView(APIView):
     async def admit(self, request) -> None:
         """Record this call when it ends and count it against its client's limits, before any work.
 
-        The body is parsed here because its size in tokens is what gets reserved; a body that does
-        not parse still counts as a request, then fails as it would have.
+        A JSON body is parsed here because its size in tokens is what gets reserved; one that does
+        not parse still counts as a request, then fails as it would have. Other bodies (multipart
+        uploads) are left to their views, which parse them their own way.
         """
         key = key_in(request)
         if key:
             self.call.key_fingerprint = fingerprint(key)
         usage.track(self.call)
         estimate, parse_error = Estimate(), None
-        if key and request.method in ("POST", "PUT", "PATCH"):
+        if key and request.method in ("POST", "PUT", "PATCH") and _is_json(request):
             try:
                 estimate = from_body(request.data, request.path in TEXT_GENERATION_PATHS)
             except Exception as error:  # noqa: BLE001 - DRF forgets a parse error once raised
@@ -84,6 +85,11 @@ class RelayView(APIView):
         return key
 
 
+def _is_json(request) -> bool:
+    media_type = (request.content_type or "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
+
+
 def json_response(body: Any, headers: dict[str, str] | None = None, status: int = 200) -> Response:
     return Response(body, status=status, headers=headers)
 
@@ -99,6 +105,7 @@ class UnknownEndpointView(RelayView):
     """Any /v1/ path we do not serve: a 404 in the OpenAI envelope, whatever the method."""
 
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+    schema = None  # not an endpoint: left out of the OpenAPI document
 
     async def _missing(self, request, *args, **kwargs) -> HttpResponse:
         raise NotFound(f"Unknown endpoint: {request.method} {request.path}.", code="unknown_url")
