@@ -233,6 +233,26 @@ MAX_AUDIO_UPLOAD_BYTES = env_int("MAX_AUDIO_UPLOAD_BYTES", 25 * 1024 * 1024, min
 # Largest generated file (image for b64_json, speech audio) the relay downloads from 1min.ai.
 ASSET_FETCH_MAX_BYTES = env_int("ASSET_FETCH_MAX_BYTES", 100 * 1024 * 1024, minimum=1024)
 
+# --- Limits, quotas and usage accounting (quotas/) ---------------------------------------------
+# Peers whose X-Forwarded-For is believed (comma-separated CIDRs); everyone else is REMOTE_ADDR.
+TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", True)
+# The default policy's values; the admin's "default" policy inherits them for every blank field.
+RATE_LIMIT_REQUESTS_PER_MINUTE = env_int("RATE_LIMIT_REQUESTS_PER_MINUTE", 180, minimum=0)
+RATE_LIMIT_TOKENS_PER_MINUTE = env_int("RATE_LIMIT_TOKENS_PER_MINUTE", 100000, minimum=0)
+RATE_LIMIT_DAILY_TOKENS = env_int("RATE_LIMIT_DAILY_TOKENS", 0, minimum=0)
+RATE_LIMIT_MONTHLY_TOKENS = env_int("RATE_LIMIT_MONTHLY_TOKENS", 0, minimum=0)
+RATE_LIMIT_ALLOWED_MODELS = env_list("RATE_LIMIT_ALLOWED_MODELS", [])
+RATE_LIMIT_DEFAULT_OUTPUT_TOKENS = env_int("RATE_LIMIT_DEFAULT_OUTPUT_TOKENS", 1024, minimum=0)
+RATE_LIMIT_FAIL_MODE = env_str("RATE_LIMIT_FAIL_MODE", "open").strip().lower()
+RATE_LIMIT_REDIS_TIMEOUT = env_float("RATE_LIMIT_REDIS_TIMEOUT", 0.5, minimum=0.01)
+QUOTA_POLICY_REFRESH_SECONDS = env_float("QUOTA_POLICY_REFRESH_SECONDS", 2.0, minimum=0.0)
+USAGE_ENABLED = env_bool("USAGE_ENABLED", True)
+USAGE_FLUSH_SECONDS = env_float("USAGE_FLUSH_SECONDS", 1.0, minimum=0.01)
+USAGE_BATCH_SIZE = env_int("USAGE_BATCH_SIZE", 500, minimum=1)
+USAGE_RETENTION_DAYS = env_int("USAGE_RETENTION_DAYS", 90, minimum=1)
+USAGE_ROLLUP_RETENTION_DAYS = env_int("USAGE_ROLLUP_RETENTION_DAYS", 800, minimum=1)
+
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,

@@ -11,4 +11,6 @@ urlpatterns = [
     path("v1/", include("api.urls")),
     # The API docs' own assets (Swagger UI, Redoc), served by the relay: no CDN, no collectstatic.
     re_path(r"^static/(?P<path>drf_spectacular_sidecar/.*)$", serve, {"insecure": True}),
+    # The admin's and the usage dashboard's CSS and scripts, likewise (operators may be offline).
+    re_path(r"^static/(?P<path>(?:admin|quotas)/.*)$", serve, {"insecure": True}),
 ]

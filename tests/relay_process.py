@@ -86,6 +86,9 @@ def base_env(sim_url: str, workdir: Path) -> dict[str, str]:
             "UPSTREAM_RETRY_BASE_DELAY": "0.05",
             "CACHE_KEY_PREFIX": f"relay-test-{os.getpid()}-{time.monotonic_ns()}",
             "PYTHONUNBUFFERED": "1",
+            # Generous limits so tests of other things are never throttled; limit tests lower them.
+            "RATE_LIMIT_REQUESTS_PER_MINUTE": "100000",
+            "RATE_LIMIT_TOKENS_PER_MINUTE": "100000000",
         }
     )
     shared_db = os.environ.get("RELAY_TEST_E2E_DATABASE_URL")

@@ -8,9 +8,12 @@ from django.http import HttpResponse, StreamingHttpResponse
 from rest_framework.response import Response
 
 from api.call_context import CallContext, tracked
-from api.client_key import fingerprint
+from api.client_key import fingerprint, key_in
 from api.errors import NotFound
 from api.streaming import STREAM_HEADERS
+from quotas import limits, usage
+from quotas.client_identity import client_ip
+from quotas.token_estimate import TEXT_GENERATION_PATHS, Estimate, from_body
 
 
 class RelayView(APIView):
@@ -25,9 +28,12 @@ class RelayView(APIView):
         request = self.initialize_request(request, *args, **kwargs)
         self.request = request
         self.headers = self.default_response_headers
-        self.call = CallContext(endpoint=self.endpoint or request.path)
+        self.call = CallContext(endpoint=self.endpoint or request.path, client_ip=client_ip(request))
+        self.admission: limits.Admission | None = None
         try:
             self.initial(request, *args, **kwargs)
+            if request.path.startswith("/v1/"):
+                await self.admit(request)
             handler = getattr(self, request.method.lower(), None)
             if request.method.lower() not in self.http_method_names or handler is None:
                 handler = self.http_method_not_allowed
@@ -37,10 +43,34 @@ class RelayView(APIView):
         except Exception as exc:  # noqa: BLE001 - rendered by the one exception handler
             response = self.handle_exception(exc)
         self.response = self.finalize_response(request, response, *args, **kwargs)
+        if self.admission is not None:
+            for name, value in self.admission.headers.items():
+                self.response[name] = value
         self.call.status = self.response.status_code
         if not isinstance(self.response, StreamingHttpResponse):
             await self.call.finish()  # a stream's call finishes when `tracked` ends
         return self.response
+
+    async def admit(self, request) -> None:
+        """Record this call when it ends and count it against its client's limits, before any work.
+
+        A JSON body is parsed here because its size in tokens is what gets reserved; one that does
+        not parse still counts as a request, then fails as it would have. Other bodies (multipart
+        uploads) are left to their views, which parse them their own way.
+        """
+        key = key_in(request)
+        if key:
+            self.call.key_fingerprint = fingerprint(key)
+        usage.track(self.call)
+        estimate, parse_error = Estimate(), None
+        if key and request.method in ("POST", "PUT", "PATCH") and _is_json(request):
+            try:
+                estimate = from_body(request.data, request.path in TEXT_GENERATION_PATHS)
+            except Exception as error:  # noqa: BLE001 - DRF forgets a parse error once raised
+                parse_error = error
+        self.admission = await limits.admit(self.call, estimate)
+        if parse_error is not None:
+            raise parse_error
 
     def stream_response(self, frames, headers: dict[str, str] | None = None) -> StreamingHttpResponse:
         """An event stream whose end (complete or cut short) finishes this call."""
@@ -53,6 +83,11 @@ class RelayView(APIView):
         key = api_key_of(request)
         self.call.key_fingerprint = fingerprint(key)
         return key
+
+
+def _is_json(request) -> bool:
+    media_type = (request.content_type or "").split(";", 1)[0].strip().lower()
+    return media_type == "application/json" or media_type.endswith("+json")
 
 
 def json_response(body: Any, headers: dict[str, str] | None = None, status: int = 200) -> Response:

@@ -1,0 +1,163 @@
+"""What rate limits and usage accounting add to each request: a measurement, not a test.
+
+Runs the relay under daphne against the 1min.ai simulator in three set-ups: limits and accounting
+off (the baseline), on with in-process counters, and on with Redis counters (when Redis answers at
+REDIS_URL, default redis://127.0.0.1:6379/0). For each it times sequential requests (latency) and a
+concurrent burst (throughput), alternating set-ups round by round so machine noise hits all alike.
+Writes bench/reports/quotas-overhead.md (and .json). Usage:
+
+    .venv/bin/python bench/quotas_overhead.py [--rounds 5] [--requests 200] [--concurrency 16]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import statistics
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.onemin_simulator import Simulator  # noqa: E402
+from tests.relay_process import RelayProcess, base_env, migrate, new_workdir  # noqa: E402
+
+REPORTS = ROOT / "bench" / "reports"
+CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hello in five words."}], "max_tokens": 50}
+HIGH = {"RATE_LIMIT_REQUESTS_PER_MINUTE": "100000000", "RATE_LIMIT_TOKENS_PER_MINUTE": "100000000000"}
+
+
+def setups(redis_url: str | None) -> dict[str, dict[str, str]]:
+    found = {
+        "off": {"RATE_LIMITS_ENABLED": "false", "USAGE_ENABLED": "false"},
+        "memory": {**HIGH, "USAGE_ENABLED": "true"},
+    }
+    if redis_url:
+        found["redis"] = {**HIGH, "USAGE_ENABLED": "true", "REDIS_URL": redis_url}
+    return found
+
+
+def redis_answers(url: str) -> bool:
+    try:
+        import redis
+
+        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
+        return True
+    except Exception:  # noqa: BLE001
+        return False
+
+
+async def sequential(url: str, path: str, count: int, body: dict | None) -> list[float]:
+    times = []
+    async with httpx.AsyncClient(base_url=url, headers={"Authorization": "Bearer bench-key"}, timeout=30) as http:
+        for _ in range(count):
+            started = time.perf_counter()
+            response = await (http.post(path, json=body) if body else http.get(path))
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, response.text
+    return times
+
+
+async def burst(url: str, count: int, concurrency: int) -> float:
+    """Requests per second for `count` chat calls with `concurrency` in flight."""
+    limits = httpx.Limits(max_connections=concurrency)
+    async with httpx.AsyncClient(base_url=url, headers={"Authorization": "Bearer bench-key"}, timeout=60, limits=limits) as http:
+        queue = list(range(count))
+
+        async def worker():
+            while queue:
+                queue.pop()
+                response = await http.post("/v1/chat/completions", json=CHAT)
+                assert response.status_code == 200, response.text
+
+        started = time.perf_counter()
+        await asyncio.gather(*(worker() for _ in range(concurrency)))
+        return count / (time.perf_counter() - started)
+
+
+def summary(times: list[float]) -> dict[str, float]:
+    ordered = sorted(times)
+    return {"mean": statistics.fmean(ordered), "p50": ordered[len(ordered) // 2],
+            "p95": ordered[int(len(ordered) * 0.95) - 1], "n": len(ordered)}
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=200, help="sequential requests per round and endpoint")
+    parser.add_argument("--concurrency", type=int, default=16)
+    args = parser.parse_args()
+    redis_url = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+    redis_url = redis_url if redis_answers(redis_url) else None
+
+    sim = Simulator().start()
+    workdir = new_workdir()
+    relays: dict[str, RelayProcess] = {}
+    results: dict[str, dict[str, list]] = {}
+    try:
+        for name, overrides in setups(redis_url).items():
+            env = {**base_env(sim.url, workdir), **overrides, "LOG_LEVEL": "WARNING"}
+            migrate(env)
+            relays[name] = RelayProcess(env, workdir).start()
+            asyncio.run(sequential(relays[name].url, "/v1/chat/completions", 30, CHAT))  # warm up
+            results[name] = {"chat": [], "models": [], "throughput": []}
+        for round_number in range(args.rounds):
+            for name, relay in relays.items():
+                results[name]["chat"] += asyncio.run(sequential(relay.url, "/v1/chat/completions", args.requests, CHAT))
+                results[name]["models"] += asyncio.run(sequential(relay.url, "/v1/models", args.requests, None))
+                results[name]["throughput"].append(asyncio.run(burst(relay.url, args.requests, args.concurrency)))
+            print(f"round {round_number + 1}/{args.rounds} done", flush=True)
+    finally:
+        for relay in relays.values():
+            relay.stop()
+        sim.stop()
+    write_report(results, args, redis_url)
+    return 0
+
+
+def write_report(results: dict, args, redis_url: str | None) -> None:
+    REPORTS.mkdir(parents=True, exist_ok=True)
+    table = {name: {"chat": summary(r["chat"]), "models": summary(r["models"]),
+                    "throughput": statistics.median(r["throughput"])} for name, r in results.items()}
+    base = table["off"]
+    lines = [
+        "# What limits and usage accounting add per request",
+        "",
+        f"Measured {datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC by `bench/quotas_overhead.py` on {platform.node()} "
+        f"({os.cpu_count()} CPUs, Python {platform.python_version()}); {args.rounds} rounds × {args.requests} sequential "
+        f"requests per endpoint, bursts of {args.requests} chat calls {args.concurrency} at a time; set-ups alternate "
+        "each round. The relay runs under daphne on SQLite against the local 1min.ai simulator; the client runs on the "
+        "same machine. Other work on the machine adds noise: compare the differences, not the absolute numbers.",
+        "",
+        "| set-up | chat mean ms | chat p50 | chat p95 | models mean ms | models p50 | models p95 | chat req/s (median burst) |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for name, row in table.items():
+        lines.append(
+            f"| {name} | {row['chat']['mean']:.2f} | {row['chat']['p50']:.2f} | {row['chat']['p95']:.2f} | "
+            f"{row['models']['mean']:.2f} | {row['models']['p50']:.2f} | {row['models']['p95']:.2f} | {row['throughput']:.0f} |"
+        )
+    lines += ["", "Added per request, against `off` (p50 of sequential calls):", ""]
+    for name, row in table.items():
+        if name != "off":
+            lines.append(f"- **{name}**: chat {row['chat']['p50'] - base['chat']['p50']:+.2f} ms, "
+                         f"models {row['models']['p50'] - base['models']['p50']:+.2f} ms, "
+                         f"burst throughput {100 * (row['throughput'] / base['throughput'] - 1):+.1f}%")
+    lines += ["", "Set-ups: `off` = `RATE_LIMITS_ENABLED=false USAGE_ENABLED=false`; `memory` = limits with in-process "
+              "counters and usage records (batched SQLite writes); `redis` = the same with the counters in Redis "
+              f"({'measured' if redis_url else 'not measured: Redis did not answer'}). Limits were set far above the load, "
+              "so every call is counted and settled but none is refused.", ""]
+    (REPORTS / "quotas-overhead.md").write_text("\n".join(lines))
+    (REPORTS / "quotas-overhead.json").write_text(json.dumps({"summary": table, "args": vars(args)}, indent=2))
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

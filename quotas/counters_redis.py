@@ -1,0 +1,203 @@
+"""The counters in Redis: each admit and each settle is one Lua script, on Redis's own clock.
+
+Per subject a sorted set holds the window's request ids by time (ms) and a hash holds each
+one's tokens plus their running total (`_t`); budgets are plain integers named by period.
+Scripts run atomically, so processes sharing the Redis never race each other's counts.
+"""
+from __future__ import annotations
+
+import json
+
+from quotas import shared_redis
+from quotas.counters import WINDOW_MS, Budget, Denial, Outcome, State, Subject
+
+ADMIT = r"""
+local spec = cjson.decode(ARGV[1])
+local now = spec.now
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local window, cost, id = spec.window, spec.cost, spec.id
+local cutoff = now - window
+local states, seeds, denial = {}, {}, nil
+
+local function expire(z, h)
+  local old = redis.call('ZRANGEBYSCORE', z, '-inf', cutoff)
+  if #old == 0 then return end
+  local freed = 0
+  for i = 1, #old, 500 do
+    local chunk = {unpack(old, i, math.min(i + 499, #old))}
+    for _, v in ipairs(redis.call('HMGET', h, unpack(chunk))) do
+      if v then freed = freed + tonumber(v) end
+    end
+    redis.call('HDEL', h, unpack(chunk))
+  end
+  redis.call('ZREMRANGEBYSCORE', z, '-inf', cutoff)
+  if freed ~= 0 then redis.call('HINCRBY', h, '_t', -freed) end  -- Lua writes minus zero as "-0"
+end
+
+for i, s in ipairs(spec.subjects) do
+  local st = {requests = 0, tokens = 0, reset_ms = 0, budgets = {}}
+  if s.windowed then
+    local z, h = KEYS[s.z], KEYS[s.h]
+    expire(z, h)
+    st.requests = redis.call('ZCARD', z)
+    st.tokens = tonumber(redis.call('HGET', h, '_t') or 0)
+    local oldest = redis.call('ZRANGE', z, 0, 0, 'WITHSCORES')
+    if #oldest > 0 then st.reset_ms = tonumber(oldest[2]) + window - now end
+    if not denial and s.rpm > 0 and st.requests + 1 > s.rpm then
+      local nth = redis.call('ZRANGE', z, st.requests - s.rpm, st.requests - s.rpm, 'WITHSCORES')
+      denial = {subject = i, kind = 'requests', used = st.requests, limit = s.rpm,
+                retry_ms = tonumber(nth[2]) + window - now}
+    end
+    if not denial and s.tpm > 0 and st.tokens + cost > s.tpm then
+      local need, freed, retry = st.tokens + cost - s.tpm, 0, window
+      local entries = redis.call('ZRANGE', z, 0, -1, 'WITHSCORES')
+      for j = 1, #entries, 2 do
+        freed = freed + tonumber(redis.call('HGET', h, entries[j]) or 0)
+        if freed >= need then retry = tonumber(entries[j + 1]) + window - now; break end
+      end
+      denial = {subject = i, kind = 'tokens', used = st.tokens, limit = s.tpm, retry_ms = retry}
+    end
+  end
+  for j, b in ipairs(s.budgets) do
+    local used = redis.call('GET', KEYS[b.k])
+    if used then
+      used = tonumber(used)
+    elseif b.seed then
+      used = b.seed
+    else
+      seeds[#seeds + 1] = {i, j}
+      used = 0
+    end
+    st.budgets[j] = used
+    if not denial and #seeds == 0 and used + cost > b.limit then
+      denial = {subject = i, kind = 'budget', used = used, limit = b.limit, budget = j, retry_ms = 0}
+    end
+  end
+  states[i] = st
+end
+if #seeds > 0 then return cjson.encode({seeds = seeds, states = states}) end
+if denial then return cjson.encode({ok = false, denial = denial, states = states}) end
+
+for i, s in ipairs(spec.subjects) do
+  local st = states[i]
+  if s.windowed then
+    local z, h = KEYS[s.z], KEYS[s.h]
+    redis.call('ZADD', z, now, id)
+    redis.call('HSET', h, id, cost)
+    st.tokens = redis.call('HINCRBY', h, '_t', cost)
+    st.requests = st.requests + 1
+    if st.requests == 1 then st.reset_ms = window end
+    redis.call('PEXPIRE', z, window + 1000)
+    redis.call('PEXPIRE', h, window + 1000)
+  end
+  for j, b in ipairs(s.budgets) do
+    local k = KEYS[b.k]
+    if redis.call('EXISTS', k) == 0 then redis.call('SET', k, b.seed or 0, 'PX', b.ttl) end
+    st.budgets[j] = redis.call('INCRBY', k, cost)
+  end
+end
+return cjson.encode({ok = true, states = states})
+"""
+
+SETTLE = r"""
+local spec = cjson.decode(ARGV[1])
+for _, index in ipairs(spec.hashes) do
+  local h = KEYS[index]
+  local reserved = redis.call('HGET', h, spec.id)
+  if reserved then
+    redis.call('HSET', h, spec.id, tonumber(reserved) + spec.delta)
+    redis.call('HINCRBY', h, '_t', spec.delta)
+  end
+end
+for _, index in ipairs(spec.budgets) do
+  if redis.call('EXISTS', KEYS[index]) == 1 then redis.call('INCRBY', KEYS[index], spec.delta) end
+end
+return 1
+"""
+
+
+def _list(value) -> list:
+    # cjson writes an empty Lua table as {}.
+    return value if isinstance(value, list) else []
+
+
+class RedisCounters:
+    """Counters shared by every process on the same Redis and CACHE_KEY_PREFIX."""
+
+    def __init__(self) -> None:
+        self._scripts: dict[int, tuple] = {}
+
+    def _script(self, which: str):
+        client = shared_redis.client()
+        found = self._scripts.get(id(client))
+        if found is None or found[0] is not client:
+            found = (client, client.register_script(ADMIT), client.register_script(SETTLE))
+            self._scripts[id(client)] = found
+        return found[1] if which == "admit" else found[2]
+
+    @staticmethod
+    def _keys(subject: Subject) -> tuple[str, str]:
+        base = shared_redis.key(f"rl:{subject.name}")
+        return f"{base}:z", f"{base}:h"
+
+    @staticmethod
+    def _budget_key(budget: Budget) -> str:
+        return shared_redis.key(f"rl:budget:{budget.key}")
+
+    async def admit(self, request_id: str, subjects: list[Subject], cost: int, now_ms: int | None = None) -> Outcome:
+        keys: list[str] = []
+        spec_subjects = []
+        for subject in subjects:
+            entry: dict = {"windowed": subject.windowed, "rpm": subject.requests_per_minute,
+                           "tpm": subject.tokens_per_minute, "budgets": []}
+            if subject.windowed:
+                keys.extend(self._keys(subject))
+                entry["z"], entry["h"] = len(keys) - 1, len(keys)
+            for budget in subject.budgets:
+                keys.append(self._budget_key(budget))
+                item = {"k": len(keys), "limit": budget.limit, "ttl": budget.ttl_ms}
+                if budget.seed is not None:
+                    item["seed"] = budget.seed
+                entry["budgets"].append(item)
+            spec_subjects.append(entry)
+        spec = {"window": WINDOW_MS, "cost": cost, "id": request_id, "subjects": spec_subjects}
+        if now_ms is not None:
+            spec["now"] = now_ms
+        raw = await self._script("admit")(keys=keys, args=[json.dumps(spec)])
+        return _outcome(json.loads(raw))
+
+    async def settle(self, request_id: str, subjects: list[Subject], reserved: int, actual: int) -> None:
+        delta = actual - reserved
+        if delta == 0:
+            return
+        keys: list[str] = []
+        hashes, budgets = [], []
+        for subject in subjects:
+            if subject.windowed:
+                keys.append(self._keys(subject)[1])
+                hashes.append(len(keys))
+            for budget in subject.budgets:
+                keys.append(self._budget_key(budget))
+                budgets.append(len(keys))
+        if keys:
+            spec = {"id": request_id, "delta": delta, "hashes": hashes, "budgets": budgets}
+            await self._script("settle")(keys=keys, args=[json.dumps(spec)])
+
+
+def _outcome(raw: dict) -> Outcome:
+    states = [
+        State(int(s["requests"]), int(s["tokens"]), int(s["reset_ms"]), [int(b) for b in _list(s["budgets"])])
+        for s in _list(raw.get("states"))
+    ]
+    if "seeds" in raw:
+        return Outcome(False, states, needs_seed=[(int(i) - 1, int(j) - 1) for i, j in raw["seeds"]])
+    denial = raw.get("denial")
+    if denial:
+        return Outcome(False, states, Denial(
+            int(denial["subject"]) - 1, denial["kind"], int(denial["used"]), int(denial["limit"]),
+            int(denial.get("retry_ms") or 0), int(denial.get("budget", 0)) - 1,
+        ))
+    return Outcome(True, states)

@@ -1,0 +1,208 @@
+"""Usage accounting: one record per /v1/ call, written in batches off the request path.
+
+A finished call only appends a row to this process's buffer (no I/O, so a stream is never
+slowed). A background task on the event loop writes the buffer every USAGE_FLUSH_SECONDS, or
+sooner when USAGE_BATCH_SIZE rows wait, in a worker thread: one bulk insert plus increments of
+the daily roll-ups. daphne has no ASGI lifespan events, so the rows still buffered at a normal
+shutdown (SIGTERM/SIGINT: Twisted stops the reactor and the interpreter exits) are written by an
+`atexit` hook; a crash loses at most one flush interval.
+"""
+from __future__ import annotations
+
+import asyncio
+import atexit
+import logging
+import threading
+import time
+from collections import defaultdict
+from datetime import date, datetime, timezone
+from typing import Any
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import F, Sum
+
+from api.call_context import CallContext
+from quotas.worker_db import in_worker
+
+logger = logging.getLogger(__name__)
+MAX_BUFFERED = 200_000  # while the database is down, keep this many rows and drop older ones
+ROLLUP_SUMS = ("requests", "prompt_tokens", "completion_tokens", "credits", "streamed", "cut_short", "latency_ms_total")
+
+
+def row_of(call: CallContext) -> dict[str, Any]:
+    latency = call.latency_ms
+    return {
+        "time": datetime.fromtimestamp(time.time() - latency / 1000, tz=timezone.utc),
+        "client_ip": call.client_ip[:45],
+        "key_fingerprint": call.key_fingerprint or "",
+        "endpoint": call.endpoint[:64],
+        "model": (call.model or "")[:128],
+        "prompt_tokens": max(0, call.prompt_tokens),
+        "completion_tokens": max(0, call.completion_tokens),
+        "credits": call.credits,
+        "status": call.status,
+        "latency_ms": int(latency),
+        "streamed": call.streamed,
+        "cut_short": call.cut_short,
+        "unmetered": bool(call.extra.get("unmetered")),
+    }
+
+
+def _rollup_key(row: dict[str, Any]) -> tuple:
+    return (row["time"].date(), row["client_ip"], row["key_fingerprint"], row["endpoint"], row["model"], row["status"])
+
+
+def write_batch(rows: list[dict[str, Any]]) -> None:
+    """Insert the records and add them to their daily roll-ups, in one transaction."""
+    from quotas.models import UsageDaily, UsageRecord
+
+    sums: dict[tuple, dict[str, int]] = defaultdict(lambda: dict.fromkeys(ROLLUP_SUMS, 0))
+    for row in rows:
+        group = sums[_rollup_key(row)]
+        group["requests"] += 1
+        group["prompt_tokens"] += row["prompt_tokens"]
+        group["completion_tokens"] += row["completion_tokens"]
+        group["credits"] += row["credits"] or 0
+        group["streamed"] += int(row["streamed"])
+        group["cut_short"] += int(row["cut_short"])
+        group["latency_ms_total"] += row["latency_ms"]
+    with transaction.atomic():
+        UsageRecord.objects.bulk_create([UsageRecord(**row) for row in rows])
+        # A fixed order of row locks: two processes flushing at once cannot deadlock.
+        for key in sorted(sums, key=lambda k: tuple(map(str, k))):
+            fields = dict(zip(("day", "client_ip", "key_fingerprint", "endpoint", "model", "status"), key))
+            increments = {name: F(name) + value for name, value in sums[key].items()}
+            if UsageDaily.objects.filter(**fields).update(**increments):
+                continue
+            try:
+                with transaction.atomic():
+                    UsageDaily.objects.create(**fields, **sums[key])
+            except IntegrityError:  # another process created it a moment ago
+                UsageDaily.objects.filter(**fields).update(**increments)
+
+
+class UsageRecorder:
+    """This process's buffer of finished calls and the task that writes it."""
+
+    def __init__(self) -> None:
+        self._rows: list[dict[str, Any]] = []
+        self._lock = threading.Lock()
+        self._task: asyncio.Task | None = None
+        self._wake: asyncio.Event | None = None
+        self._exit_hook = False
+
+    def add(self, call: CallContext) -> None:
+        with self._lock:
+            self._rows.append(row_of(call))
+            full = len(self._rows) >= settings.USAGE_BATCH_SIZE
+        self._start()
+        if full and self._wake is not None:
+            self._wake.set()
+
+    def pending(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return list(self._rows)
+
+    def _take(self) -> list[dict[str, Any]]:
+        with self._lock:
+            rows, self._rows = self._rows, []
+        return rows
+
+    def _give_back(self, rows: list[dict[str, Any]]) -> None:
+        with self._lock:
+            self._rows[:0] = rows
+            if len(self._rows) > MAX_BUFFERED:
+                dropped = len(self._rows) - MAX_BUFFERED
+                del self._rows[:dropped]
+                logger.error("usage buffer full while the database is down; dropped %d records", dropped)
+
+    def _start(self) -> None:
+        if not self._exit_hook:
+            self._exit_hook = True
+            atexit.register(self.flush_sync)
+            _flush_at_graceful_shutdown(self)
+        loop = asyncio.get_running_loop()
+        if self._task is None or self._task.done() or self._task.get_loop() is not loop:
+            self._wake = asyncio.Event()
+            self._task = loop.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout=settings.USAGE_FLUSH_SECONDS)
+            except asyncio.TimeoutError:
+                pass
+            self._wake.clear()
+            await self.flush()
+
+    async def flush(self) -> int:
+        rows = self._take()
+        if not rows:
+            return 0
+        try:
+            await sync_to_async(in_worker(write_batch), thread_sensitive=False)(rows)
+        except Exception:  # noqa: BLE001 - keep the rows for the next attempt
+            logger.exception("could not write %d usage records; will retry", len(rows))
+            self._give_back(rows)
+            return 0
+        return len(rows)
+
+    def flush_sync(self) -> int:
+        """Write whatever is buffered, from sync code (the exit hook, commands, tests)."""
+        rows = self._take()
+        if rows:
+            try:
+                write_batch(rows)
+            except Exception:  # noqa: BLE001
+                logger.exception("lost %d usage records at shutdown", len(rows))
+                return 0
+        return len(rows)
+
+
+def _flush_at_graceful_shutdown(recorder: UsageRecorder) -> None:
+    """Where the relay has a graceful-shutdown hook registry, flush there too (while the loop runs)."""
+    try:
+        from relay_site.shutdown import on_shutdown  # type: ignore[import-not-found]
+    except ImportError:
+        return
+
+    async def flush() -> None:
+        await recorder.flush()
+
+    on_shutdown(flush)
+
+
+recorder = UsageRecorder()
+
+
+def track(call: CallContext) -> None:
+    """Record this call when it finishes (after its response, or its stream, is over)."""
+    if not settings.USAGE_ENABLED:
+        return
+
+    async def record(finished: CallContext) -> None:
+        recorder.add(finished)
+
+    call.on_finish(record)
+
+
+def _rolled_up_tokens(field: str, value: str, since: date) -> int:
+    from quotas.models import UsageDaily
+
+    totals = UsageDaily.objects.filter(day__gte=since, **{field: value}).aggregate(
+        prompt=Sum("prompt_tokens"), completion=Sum("completion_tokens")
+    )
+    return (totals["prompt"] or 0) + (totals["completion"] or 0)
+
+
+async def tokens_used_since(subject: str, since: date) -> int:
+    """Tokens a subject ("ip:…" or "key:…") used from `since` on: roll-ups plus unwritten rows."""
+    kind, _, value = subject.partition(":")
+    field = "client_ip" if kind == "ip" else "key_fingerprint"
+    used = await sync_to_async(in_worker(_rolled_up_tokens), thread_sensitive=False)(field, value, since)
+    for row in recorder.pending():
+        if row[field] == value and row["time"].date() >= since:
+            used += row["prompt_tokens"] + row["completion_tokens"]
+    return used

@@ -1,0 +1,130 @@
+"""The counters' rules, identical in process memory and in Redis (the Redis cases run in the shared run)."""
+import asyncio
+import os
+import time
+import uuid
+
+import pytest
+
+from quotas.counters import WINDOW_MS, Budget, MemoryCounters, Subject
+
+BACKENDS = ["memory"] + (["redis"] if os.environ.get("REDIS_URL") else [])
+T0 = int(time.time() * 1000)  # Redis keys expire in real time, so test clocks start near it
+
+
+@pytest.fixture(params=BACKENDS)
+def counters(request, settings):
+    if request.param == "memory":
+        return MemoryCounters()
+    from quotas.counters_redis import RedisCounters
+
+    settings.REDIS_URL = os.environ["REDIS_URL"]
+    return RedisCounters()
+
+
+def name() -> str:
+    return f"key:{uuid.uuid4().hex}"
+
+
+def run(coroutine):
+    return asyncio.run(coroutine)
+
+
+def admit(counters, subjects, cost=0, at=T0, request_id=None):
+    return run(counters.admit(request_id or uuid.uuid4().hex, subjects, cost, at))
+
+
+def test_it_admits_exactly_the_request_limit_and_says_when_a_slot_frees(counters):
+    subject = Subject(name(), 3, 0)
+    outcomes = [admit(counters, [subject], at=T0 + n * 1000) for n in range(4)]
+    assert [o.admitted for o in outcomes] == [True, True, True, False]
+    assert [o.states[0].requests for o in outcomes[:3]] == [1, 2, 3]
+    denial = outcomes[3].denial
+    assert (denial.kind, denial.used, denial.limit) == ("requests", 3, 3)
+    assert denial.retry_ms == WINDOW_MS - 3000  # the first request leaves the window then
+
+
+def test_a_request_fits_again_exactly_when_the_oldest_leaves_the_window(counters):
+    subject = Subject(name(), 1, 0)
+    assert admit(counters, [subject], at=T0).admitted
+    assert not admit(counters, [subject], at=T0 + WINDOW_MS - 1).admitted
+    again = admit(counters, [subject], at=T0 + WINDOW_MS)
+    assert again.admitted and again.states[0].requests == 1
+
+
+def test_reset_is_the_time_until_the_oldest_counted_request_leaves(counters):
+    subject = Subject(name(), 10, 0)
+    admit(counters, [subject], at=T0)
+    assert admit(counters, [subject], at=T0 + 15_000).states[0].reset_ms == WINDOW_MS - 15_000
+
+
+def test_tokens_are_reserved_then_settled_to_the_real_count(counters):
+    subject = Subject(name(), 0, 1000)
+    first = uuid.uuid4().hex
+    assert admit(counters, [subject], 800, request_id=first).states[0].tokens == 800
+    assert not admit(counters, [subject], 300, at=T0 + 1).admitted
+    run(counters.settle(first, [subject], 800, 150))
+    fits = admit(counters, [subject], 300, at=T0 + 2)
+    assert fits.admitted and fits.states[0].tokens == 450
+
+
+def test_a_token_refusal_waits_for_enough_old_tokens_to_leave(counters):
+    subject = Subject(name(), 0, 1000)
+    admit(counters, [subject], 300, at=T0)
+    admit(counters, [subject], 300, at=T0 + 10_000)
+    admit(counters, [subject], 300, at=T0 + 20_000)
+    refused = admit(counters, [subject], 600, at=T0 + 30_000)
+    assert (refused.denial.kind, refused.denial.used, refused.denial.limit) == ("tokens", 900, 1000)
+    assert refused.denial.retry_ms == WINDOW_MS + 10_000 - 30_000  # two old ones must go: the second's expiry
+
+
+def test_a_refusal_by_one_subject_counts_against_none(counters):
+    ip, key = Subject(name(), 5, 0), Subject(name(), 1, 0)
+    assert admit(counters, [ip, key]).admitted
+    refused = admit(counters, [ip, key], at=T0 + 1)
+    assert not refused.admitted and refused.denial.subject == 1
+    assert refused.states[0].requests == 1  # the IP's counter did not take the refused request
+    assert admit(counters, [ip], at=T0 + 2).states[0].requests == 2
+
+
+def test_a_settlement_after_the_request_left_the_window_changes_nothing(counters):
+    subject = Subject(name(), 0, 1000)
+    old = uuid.uuid4().hex
+    admit(counters, [subject], 500, at=T0 - WINDOW_MS, request_id=old)
+    admit(counters, [subject], 100, at=T0)  # expires the old one
+    run(counters.settle(old, [subject], 500, 900))
+    assert admit(counters, [subject], 0, at=T0 + 1).states[0].tokens == 100
+
+
+def test_budgets_ask_once_for_what_was_used_before_then_count_exactly(counters):
+    who = name()
+    budget = Budget(f"{who}:d:20261125", 1000, 60_000)
+    subject = Subject(who, 0, 0, [budget])
+    first = admit(counters, [subject], 100)
+    assert not first.admitted and first.needs_seed == [(0, 0)]
+    budget.seed = 600
+    assert admit(counters, [subject], 300).states[0].budgets == [900]
+    budget.seed = None  # the counter now exists: no seed needed any more
+    refused = admit(counters, [subject], 200)
+    assert (refused.denial.kind, refused.denial.used, refused.denial.limit, refused.denial.budget) == ("budget", 900, 1000, 0)
+    assert admit(counters, [subject], 100).admitted
+
+
+def test_settling_adjusts_the_budget_too(counters):
+    who = name()
+    budget = Budget(f"{who}:m:202611", 1000, 60_000, seed=0)
+    subject = Subject(who, 0, 0, [budget])
+    request_id = uuid.uuid4().hex
+    admit(counters, [subject], 900, request_id=request_id)
+    run(counters.settle(request_id, [subject], 900, 100))
+    assert admit(counters, [subject], 800).states[0].budgets == [900]
+
+
+def test_concurrent_admissions_take_exactly_the_limit(counters):
+    subject = Subject(name(), 25, 0)
+
+    async def burst():
+        return await asyncio.gather(*(counters.admit(uuid.uuid4().hex, [subject], 0) for _ in range(60)))
+
+    outcomes = run(burst())
+    assert sum(o.admitted for o in outcomes) == 25

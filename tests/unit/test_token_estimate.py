@@ -1,0 +1,36 @@
+"""Token reservations read from request bodies."""
+import pytest
+
+from api import token_counting
+from quotas.token_estimate import Estimate, from_body
+
+MESSAGES = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello there"}]
+
+
+def test_chat_messages_are_counted_as_the_chat_service_counts_them():
+    estimate = from_body({"model": "gpt-4o-mini", "messages": MESSAGES, "max_tokens": 50}, True)
+    assert estimate == Estimate("gpt-4o-mini", token_counting.count_messages(MESSAGES, "gpt-4o-mini"), 50, True)
+
+
+@pytest.mark.parametrize("body, cap", [({"max_completion_tokens": 7, "max_tokens": 9}, 7), ({"max_output_tokens": 11}, 11),
+                                       ({"max_tokens": 0}, None), ({"max_tokens": True}, None), ({}, None)])
+def test_the_output_cap_is_the_clients_own(body, cap):
+    assert from_body({"model": "m", **body}).max_output_tokens == cap
+
+
+@pytest.mark.parametrize("model, expected", [("gpt-4o-mini:online", "gpt-4o-mini"), (" o3 ", "o3"), ("", None), (5, None)])
+def test_the_model_is_the_upstream_one(model, expected):
+    assert from_body({"model": model}).model == expected
+
+
+def test_inputs_instructions_and_prompts_are_counted():
+    body = {"model": "gpt-4o", "input": [{"role": "user", "content": [{"type": "input_text", "text": "hi"}]}],
+            "instructions": "answer in French", "prompt": "a red fox"}
+    expected = (token_counting.count_messages(body["input"], "gpt-4o") + token_counting.count_text("answer in French", "gpt-4o")
+                + token_counting.count_text("a red fox", "gpt-4o"))
+    assert from_body(body).prompt_tokens == expected
+    assert from_body({"input": ["one", "two"]}).prompt_tokens == 2
+
+
+def test_bodies_that_are_not_objects_cost_nothing():
+    assert from_body(["x"], True) == Estimate(generates_text=True)
