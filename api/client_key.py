@@ -6,13 +6,17 @@ import hashlib
 from api.errors import AuthenticationFailed
 
 
-def api_key_of(request) -> str:
-    """The key to forward as 1min.ai's API-KEY; a missing key is a 401 in the OpenAI envelope."""
+def presented_key(request) -> str:
+    """The key the client sent (Bearer token or x-api-key), or "" when it sent none."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.strip().partition(" ")
     key = token.strip() if scheme.lower() == "bearer" else ""
-    if not key:
-        key = request.headers.get("x-api-key", "").strip()
+    return key or request.headers.get("x-api-key", "").strip()
+
+
+def api_key_of(request) -> str:
+    """The key to forward as 1min.ai's API-KEY; a missing key is a 401 in the OpenAI envelope."""
+    key = presented_key(request)
     if not key:
         raise AuthenticationFailed(
             "You didn't provide an API key. Send your 1min.ai key as `Authorization: Bearer KEY`.",

@@ -3,13 +3,15 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
 
 import httpx
 from django.conf import settings
 
-from api.errors import UpstreamError, UpstreamTimeout
+from api.errors import RelayError, UpstreamError, UpstreamTimeout
 from api.translators.upstream_errors import upstream_error
+
+T = TypeVar("T")
 
 _client: httpx.AsyncClient | None = None
 _client_loop: asyncio.AbstractEventLoop | None = None
@@ -72,10 +74,33 @@ async def _send(method: str, url: str, **kwargs: Any) -> httpx.Response:
         raise UpstreamError("Could not reach 1min.ai.") from None
 
 
+async def _keyed(api_key: str, payload: dict[str, Any] | None, attempt: Callable[[str], Awaitable[T]]) -> T:
+    """Run `attempt` with the key to send. A pooled key (api.upstream_key.LeasedKey) is swapped
+    for another one when 1min.ai refuses it; the lease decides which failures qualify."""
+    lease = getattr(api_key, "lease", None)
+    if lease is None:
+        return await attempt(api_key)
+    lease.authorize(payload)
+    key = await lease.acquire()
+    while True:
+        try:
+            result = await attempt(key)
+        except RelayError as error:
+            key = await lease.failed(key, error)  # raises when no other key may be tried
+            continue
+        lease.succeeded(key)
+        return result
+
+
 async def post_json(url: str, api_key: str, payload: dict[str, Any]) -> Any:
     """POST a JSON body and return the decoded JSON answer, or raise the mapped error."""
-    response = await _send("POST", url, json=payload, headers=_headers(api_key))
-    _raise_for(response, response.content)
+
+    async def attempt(key: str) -> httpx.Response:
+        response = await _send("POST", url, json=payload, headers=_headers(key))
+        _raise_for(response, response.content)
+        return response
+
+    response = await _keyed(api_key, payload, attempt)
     return _decode(response.content)
 
 
@@ -87,13 +112,18 @@ async def get_json(url: str, params: dict[str, str], timeout: float = 10.0) -> A
 
 async def upload_asset(api_key: str, filename: str, data: bytes, content_type: str) -> Any:
     """Upload one file to /api/assets as the multipart part `asset`."""
-    response = await _send(
-        "POST",
-        settings.ONE_MIN_ASSET_URL,
-        files={"asset": (filename, data, content_type)},
-        headers=_headers(api_key),
-    )
-    _raise_for(response, response.content)
+
+    async def attempt(key: str) -> httpx.Response:
+        response = await _send(
+            "POST",
+            settings.ONE_MIN_ASSET_URL,
+            files={"asset": (filename, data, content_type)},
+            headers=_headers(key),
+        )
+        _raise_for(response, response.content)
+        return response
+
+    response = await _keyed(api_key, None, attempt)
     return _decode(response.content)
 
 
@@ -136,6 +166,10 @@ class UpstreamStream:
 
 async def open_stream(url: str, api_key: str, payload: dict[str, Any]) -> UpstreamStream:
     """Start a streaming POST; a non-2xx answer is read whole and raised as the mapped error."""
+    return await _keyed(api_key, payload, lambda key: _open_stream(url, key, payload))
+
+
+async def _open_stream(url: str, api_key: str, payload: dict[str, Any]) -> UpstreamStream:
     http = client()
     request = http.build_request(
         "POST", url, json=payload, headers=_headers(api_key, "text/event-stream")

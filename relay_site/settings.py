@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from relay_site.env import env_bool, env_float, env_int, env_list, env_str
+from relay_site.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERSION = "0.1.0"
@@ -28,6 +28,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "api",
     "quotas",
+    "keys",
 ]
 
 MIDDLEWARE = [
@@ -142,6 +143,23 @@ IMAGE_FETCH_TIMEOUT = env_float("IMAGE_FETCH_TIMEOUT", 15.0)
 IMAGE_FETCH_MAX_REDIRECTS = env_int("IMAGE_FETCH_MAX_REDIRECTS", 3, minimum=0)
 # Only for tests and demos on one machine: lets image URLs point at loopback/private addresses.
 IMAGE_FETCH_ALLOW_PRIVATE = env_bool("IMAGE_FETCH_ALLOW_PRIVATE", False)
+
+# --- Relay keys and the upstream key pool (keys/) ----------------------------------------------
+# passthrough: the client's key is its 1min.ai key. managed: clients present relay keys and the
+# relay draws 1min.ai keys from its pool. both: `rk-…` keys are relay keys, others pass through.
+RELAY_AUTH_MODE = env_choice("RELAY_AUTH_MODE", "passthrough", ("passthrough", "managed", "both"))
+# Fernet key(s) encrypting the pool's 1min.ai keys; comma-separated to rotate (first encrypts).
+RELAY_ENCRYPTION_KEY = env_str("RELAY_ENCRYPTION_KEY")
+UPSTREAM_KEY_POLICY = env_choice(
+    "UPSTREAM_KEY_POLICY", "round_robin", ("round_robin", "least_recently_used")
+)
+UPSTREAM_KEY_COOLDOWN_SECONDS = env_float("UPSTREAM_KEY_COOLDOWN_SECONDS", 60.0)
+# Longest a process trusts its copy of a relay key or of the pool without asking again.
+RELAY_KEY_CACHE_SECONDS = env_float("RELAY_KEY_CACHE_SECONDS", 60.0)
+# How often a process checks the shared change counter (revocations reach it this fast).
+RELAY_KEY_SYNC_SECONDS = env_float("RELAY_KEY_SYNC_SECONDS", 2.0)
+# Relay-key last-used times and upstream-key counts are written at most this often per process.
+RELAY_KEY_ACTIVITY_FLUSH_SECONDS = env_float("RELAY_KEY_ACTIVITY_FLUSH_SECONDS", 10.0)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOGGING = {

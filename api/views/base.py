@@ -8,9 +8,11 @@ from django.http import HttpResponse, StreamingHttpResponse
 from rest_framework.response import Response
 
 from api.call_context import CallContext, tracked
-from api.client_key import fingerprint
+from api.client_key import presented_key
 from api.errors import NotFound
+from api.request_schemas import ONLINE_SUFFIX
 from api.streaming import STREAM_HEADERS
+from keys.callers import Caller, resolve_caller
 
 
 class RelayView(APIView):
@@ -27,6 +29,7 @@ class RelayView(APIView):
         self.headers = self.default_response_headers
         self.call = CallContext(endpoint=self.endpoint or request.path)
         try:
+            await self._resolve_caller(request)
             self.initial(request, *args, **kwargs)
             handler = getattr(self, request.method.lower(), None)
             if request.method.lower() not in self.http_method_names or handler is None:
@@ -46,13 +49,47 @@ class RelayView(APIView):
         """An event stream whose end (complete or cut short) finishes this call."""
         return event_stream(tracked(frames, self.call), headers)
 
-    def key_of(self, request) -> str:
-        """The caller's API key (401 if none); the call records only its fingerprint."""
-        from api.client_key import api_key_of
+    async def _resolve_caller(self, request) -> None:
+        # Resolved for every request because key_of() is synchronous; an error is kept for
+        # key_of(), so views that need no key (GET /, unknown URLs) never see it.
+        self._caller: Caller | None = None
+        self._caller_error: Exception | None = None
+        try:
+            self._caller = await resolve_caller(presented_key(request))
+        except Exception as error:  # noqa: BLE001 - raised again by key_of()
+            self._caller_error = error
 
-        key = api_key_of(request)
-        self.call.key_fingerprint = fingerprint(key)
-        return key
+    @property
+    def caller(self) -> Caller:
+        """Who is calling (keys.callers.Caller); raises the 401 when the key was refused."""
+        if self._caller is None:
+            raise self._caller_error or RuntimeError("caller not resolved")
+        return self._caller
+
+    def key_of(self, request) -> str:
+        """The 1min.ai key to forward for this caller: the client's own, or one from the pool
+        for a relay key (401 for a missing or refused key, 403 for a model it may not use).
+        The call records only the caller's fingerprint."""
+        caller = self.caller
+        self.call.key_fingerprint = caller.fingerprint
+        self.call.extra["caller"] = caller
+        if caller.allowed_models:
+            model = _requested_model(request)
+            if model:
+                caller.check_model(model)
+        return caller.upstream_key
+
+
+def _requested_model(request) -> str | None:
+    """The upstream model named in the body (`:online` removed), if any."""
+    data = request.data
+    value = data.get("model") if hasattr(data, "get") else None
+    if not isinstance(value, str):
+        return None
+    model = value.strip()
+    if model.lower().endswith(ONLINE_SUFFIX):
+        model = model[: -len(ONLINE_SUFFIX)].strip()
+    return model or None
 
 
 def json_response(body: Any, headers: dict[str, str] | None = None, status: int = 200) -> Response:
