@@ -14,7 +14,7 @@ from keys import crypto
 from keys.activity import activity
 from keys.lookup import KeyRecord, lookup
 from keys.pool import PoolLease, model_not_allowed, pool
-from keys.shared_state import ChangeWatch
+from keys.shared_state import watch
 
 
 @dataclass(frozen=True)
@@ -40,8 +40,6 @@ class Caller:
         if not self.may_use(model):
             raise model_not_allowed(model)
 
-
-_watch = ChangeWatch()
 
 
 def _missing_key_message(mode: str) -> str:
@@ -72,12 +70,12 @@ async def resolve_caller(presented: str | None) -> Caller:
 
 
 async def _find(presented: str) -> KeyRecord:
-    if await _watch.changed():
+    if await watch.changed():
         lookup.clear()
         pool.mark_stale()
     record = None
     if crypto.well_formed(presented):
-        record = await lookup.find(crypto.hash_key(presented), _watch.version)
+        record = await lookup.find(crypto.hash_key(presented), watch.version)
     if record is None:
         raise AuthenticationFailed("Incorrect API key provided. Check the relay key you sent.")
     if not record.enabled:

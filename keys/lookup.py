@@ -69,8 +69,10 @@ class RelayKeyLookup:
     def __init__(self, clock=time.monotonic) -> None:
         self._clock = clock
         self._memory: dict[str, tuple[KeyRecord | None, float]] = {}
+        self._generation = 0  # bumped by clear(): an answer read before a change is not kept
 
     def clear(self) -> None:
+        self._generation += 1
         self._memory.clear()
 
     async def find(self, key_hash: str, version: str) -> KeyRecord | None:
@@ -79,6 +81,7 @@ class RelayKeyLookup:
         hit = self._memory.get(key_hash)
         if hit is not None and hit[1] > now:
             return hit[0]
+        generation = self._generation
         name = f"relay-key:{version}:{key_hash}"
         cached = await self._shared_get(name)
         if cached is not None:
@@ -86,9 +89,10 @@ class RelayKeyLookup:
         else:
             record = await run_db(_load, key_hash)
             await self._shared_set(name, record.to_json() if record else _MISSING)
-        if len(self._memory) >= MAX_MEMORY_ENTRIES:
-            self._memory.clear()
-        self._memory[key_hash] = (record, now + settings.RELAY_KEY_CACHE_SECONDS)
+        if generation == self._generation:
+            if len(self._memory) >= MAX_MEMORY_ENTRIES:
+                self._memory.clear()
+            self._memory[key_hash] = (record, now + settings.RELAY_KEY_CACHE_SECONDS)
         return record
 
     async def _shared_get(self, name: str) -> str | None:

@@ -75,26 +75,33 @@ def _load_entries() -> list[PoolEntry]:
 
 
 class Pool:
-    def __init__(self, clock=time.time, monotonic=time.monotonic) -> None:
+    def __init__(self, loader=_load_entries, clock=time.time, monotonic=time.monotonic) -> None:
+        self._loader = loader  # a sync function run on a worker thread: the enabled keys
         self._clock, self._monotonic = clock, monotonic
         self._entries: list[PoolEntry] = []
         self._fresh_until = float("-inf")
         self._loading: asyncio.Future | None = None
+        self._generation = 0
         self._local_cooldowns: dict[int, float] = {}  # used only when the shared store fails
         self._local_turn = 0
 
     def mark_stale(self) -> None:
         self._fresh_until = float("-inf")
+        self._loading = None  # a load already under way may predate the change
+        self._generation += 1
 
     async def entries(self) -> list[PoolEntry]:
         if self._monotonic() < self._fresh_until:
             return self._entries
         # One load at a time per process; concurrent callers share it.
         if self._loading is None or self._loading.done():
-            self._loading = asyncio.ensure_future(run_db(_load_entries))
-        self._entries = await asyncio.shield(self._loading)
-        self._fresh_until = self._monotonic() + settings.RELAY_KEY_CACHE_SECONDS
-        return self._entries
+            self._loading = asyncio.ensure_future(run_db(self._loader))
+        generation = self._generation
+        entries = await asyncio.shield(self._loading)
+        if generation == self._generation:
+            self._entries = entries
+            self._fresh_until = self._monotonic() + settings.RELAY_KEY_CACHE_SECONDS
+        return entries
 
     async def cooling(self, entries: list[PoolEntry]) -> dict[int, float]:
         """Cooling keys: id → epoch second the cool-down ends."""

@@ -178,6 +178,10 @@ class ChangeWatch:
         self._checked = float("-inf")
         self.version = ""
 
+    def recheck(self) -> None:
+        """Read the counter on the next call (this process just changed a key)."""
+        self._checked = float("-inf")
+
     async def changed(self) -> bool:
         now = self._clock()
         if now - self._checked < settings.RELAY_KEY_SYNC_SECONDS:
@@ -193,3 +197,6 @@ class ChangeWatch:
             return False
         self.version = value
         return True
+
+
+watch = ChangeWatch()
