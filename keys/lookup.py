@@ -66,7 +66,8 @@ def _load(key_hash: str) -> KeyRecord | None:
 
 
 class RelayKeyLookup:
-    def __init__(self, clock=time.monotonic) -> None:
+    def __init__(self, loader=_load, clock=time.monotonic) -> None:
+        self._loader = loader  # a sync function run on a worker thread: hash → record or None
         self._clock = clock
         self._memory: dict[str, tuple[KeyRecord | None, float]] = {}
         self._generation = 0  # bumped by clear(): an answer read before a change is not kept
@@ -87,7 +88,7 @@ class RelayKeyLookup:
         if cached is not None:
             record = None if cached == _MISSING else KeyRecord.from_json(cached)
         else:
-            record = await run_db(_load, key_hash)
+            record = await run_db(self._loader, key_hash)
             await self._shared_set(name, record.to_json() if record else _MISSING)
         if generation == self._generation:
             if len(self._memory) >= MAX_MEMORY_ENTRIES:

@@ -1,7 +1,7 @@
 """The pool of 1min.ai keys: which key serves a call, and cool-downs for keys 1min.ai refuses.
 
-Order (UPSTREAM_KEY_POLICY): `round_robin` walks the enabled keys in id order with a counter
-shared by all processes; `least_recently_used` takes the key whose last use (shared) is oldest.
+Order (UPSTREAM_KEY_POLICY): `round_robin` deals turns from a counter shared by all processes to
+the usable keys in id order; `least_recently_used` takes the key whose last use (shared) is oldest.
 A key refused with 401/403, 402, 429 or an insufficient-credit error cools down for
 UPSTREAM_KEY_COOLDOWN_SECONDS (longer if 1min.ai's Retry-After says so); the cool-down is shared.
 """
@@ -126,21 +126,16 @@ class Pool:
             return None
         if settings.UPSTREAM_KEY_POLICY == "least_recently_used":
             return await self._least_recently_used(healthy)
-        return await self._round_robin(entries, healthy)
+        return await self._round_robin(healthy)
 
-    async def _round_robin(self, entries: list[PoolEntry], healthy: list[PoolEntry]) -> PoolEntry:
+    async def _round_robin(self, healthy: list[PoolEntry]) -> PoolEntry:
+        # Turns are shared; the usable keys share them evenly (a cooling key's turns are spread).
         try:
             turn = await state().incr("pool:turn")
         except SharedStateError:
             self._local_turn += 1
             turn = self._local_turn
-        start = (turn - 1) % len(entries)
-        usable = {e.id for e in healthy}
-        for step in range(len(entries)):
-            entry = entries[(start + step) % len(entries)]
-            if entry.id in usable:
-                return entry
-        return healthy[0]
+        return healthy[(turn - 1) % len(healthy)]
 
     async def _least_recently_used(self, healthy: list[PoolEntry]) -> PoolEntry:
         try:

@@ -6,16 +6,15 @@ import uuid
 
 import pytest
 
-from tests.relay_admin import Admin, chat, create_relay_key_by_command, dump_database, manage, managed_env
+from tests.relay_admin import chat, create_relay_key_by_command, dump_database, manage
 
 
 @pytest.fixture(scope="module")
-def operator_session(relay_factory, simulator):
-    """A relay in `both` mode that has been through a day's work with every kind of key."""
-    sim = simulator
+def operator_session(keyed_relay, keyed_admin, simulator):
+    """The `both`-mode relay after a day's work with every kind of key (the other key tests
+    used it too, so its logs and tables hold their keys' traces as well)."""
+    sim, relay, admin = simulator, keyed_relay, keyed_admin
     sim.reset()
-    relay = relay_factory(**managed_env(RELAY_AUTH_MODE="both"))
-    admin = Admin(relay)
     tag = uuid.uuid4().hex
     upstream_admin, upstream_cli = f"upstream-admin-{tag}", f"upstream-cli-{tag}"
     passthrough = f"own-1min-key-{tag}"

@@ -5,46 +5,46 @@ import httpx
 import pytest
 
 from tests.openai_schema import validate
-from tests.relay_admin import Admin, chat, create_relay_key_by_command, managed_env
+from tests.relay_admin import chat, managed_env
 
 A, B, C = "pool-key-aaaa-0001", "pool-key-bbbb-0002", "pool-key-cccc-0003"
 RING = [A, B, C]
 
 
 @pytest.fixture(scope="module")
-def managed(relay_factory):
-    return relay_factory(**managed_env())
+def keyed(keyed_relay):
+    return keyed_relay
 
 
 @pytest.fixture(scope="module")
-def admin(managed):
-    return Admin(managed)
+def admin(keyed_admin):
+    return keyed_admin
 
 
 @pytest.fixture(scope="module")
-def relay_key(managed, admin):
-    return create_relay_key_by_command(managed, "pool-tester")
+def relay_key(keyed, admin):
+    return admin.add_relay_key("pool-tester")[1]
 
 
 def keys_sent(sim) -> list[str]:
     return [r["headers"]["api-key"] for r in sim.requests_to("/api/chat-with-ai")]
 
 
-def test_round_robin_walks_the_pool_in_order(managed, admin, relay_key, sim):
+def test_round_robin_walks_the_pool_in_order(keyed, admin, relay_key, sim):
     admin.pool(a=A, b=B, c=C)
     for _ in range(6):
-        assert chat(managed, relay_key).status_code == 200
+        assert chat(keyed, relay_key).status_code == 200
     sent = keys_sent(sim)
     assert set(sent) == set(RING)
     assert all(RING[(RING.index(x) + 1) % 3] == y for x, y in zip(sent, sent[1:])), sent
 
 
-def test_a_key_1min_rejects_cools_down_and_the_call_succeeds_on_another(managed, admin, relay_key, sim):
+def test_a_key_1min_rejects_cools_down_and_the_call_succeeds_on_another(keyed, admin, relay_key, sim):
     ids = admin.pool(a=A, b=B, c=C)
     sim.configure(accept_any_key=False)
     sim.valid_keys.update({B, C})
     for _ in range(5):
-        assert chat(managed, relay_key).status_code == 200
+        assert chat(keyed, relay_key).status_code == 200
     sent = keys_sent(sim)
     assert sent.count(A) == 1 and A not in sent[sent.index(A) + 1:]
     assert sum(r["response_status"] == 200 for r in sim.requests_to("/api/chat-with-ai")) == 5
@@ -61,21 +61,21 @@ def test_a_key_1min_rejects_cools_down_and_the_call_succeeds_on_another(managed,
     {"status": 400, "error_code": "INSUFFICIENT_CREDITS", "message": "Not enough credits"},
     {"status": 403, "error_code": "FORBIDDEN"},
 ], ids=["rate-limited", "credits-402", "credits-400", "forbidden"])
-def test_rate_limit_and_credit_failures_move_the_call_to_another_key(managed, admin, relay_key, sim, failure):
+def test_rate_limit_and_credit_failures_move_the_call_to_another_key(keyed, admin, relay_key, sim, failure):
     admin.pool(a=A, b=B, c=C)
     sim.script(failure, times=1)
-    response = chat(managed, relay_key)
+    response = chat(keyed, relay_key)
     assert response.status_code == 200, response.text
     validate(response.json(), "CreateChatCompletionResponse")
     first, second = keys_sent(sim)
     assert first != second
 
 
-def test_a_stream_fails_over_before_its_first_byte(managed, admin, relay_key, sim):
+def test_a_stream_fails_over_before_its_first_byte(keyed, admin, relay_key, sim):
     admin.pool(a=A, b=B, c=C)
     sim.script({"status": 401}, times=1)
     sim.script({"status": 429}, times=1)
-    with httpx.stream("POST", f"{managed.url}/v1/chat/completions", timeout=30,
+    with httpx.stream("POST", f"{keyed.url}/v1/chat/completions", timeout=30,
                       headers={"Authorization": f"Bearer {relay_key}"},
                       json={"model": "gpt-4o-mini", "stream": True,
                             "messages": [{"role": "user", "content": "hi"}]}) as response:
@@ -90,46 +90,45 @@ def test_a_stream_fails_over_before_its_first_byte(managed, admin, relay_key, si
     assert len(set(keys_sent(sim))) == 3
 
 
-def test_when_every_key_is_refused_the_client_gets_a_503_with_retry_after(managed, admin, relay_key, sim):
+def test_when_every_key_is_refused_the_client_gets_a_503_with_retry_after(keyed, admin, relay_key, sim):
     admin.pool(a=A, b=B)
     sim.configure(accept_any_key=False)
-    response = chat(managed, relay_key)
+    response = chat(keyed, relay_key)
     assert response.status_code == 503
     validate(response.json(), "ErrorResponse")
     assert response.json()["error"]["code"] == "upstream_keys_unavailable"
     assert 1 <= int(response.headers["Retry-After"]) <= 60
     assert sorted(keys_sent(sim)) == [A, B]
-    assert chat(managed, relay_key).status_code == 503
+    assert chat(keyed, relay_key).status_code == 503
     assert len(keys_sent(sim)) == 2  # both cooling: 1min.ai is not asked again
 
 
-def test_an_empty_pool_is_a_503_naming_the_operator(managed, admin, relay_key, sim):
+def test_an_empty_pool_is_a_503_naming_the_operator(keyed, admin, relay_key, sim):
     admin.empty_the_pool()
-    response = chat(managed, relay_key)
+    response = chat(keyed, relay_key)
     assert response.status_code == 503 and response.json()["error"]["code"] == "no_upstream_key"
     assert "operator" in response.json()["error"]["message"]
 
 
-def test_least_recently_used_takes_the_key_idle_longest(relay_factory, sim):
-    lru = relay_factory(**managed_env(UPSTREAM_KEY_POLICY="least_recently_used"))
-    admin = Admin(lru)
+def test_least_recently_used_takes_the_key_idle_longest(relay_factory, keyed, admin, relay_key, sim):
+    # A second process on the same database; with no caching it sees the admin's changes at once.
+    lru = relay_factory(**managed_env(
+        UPSTREAM_KEY_POLICY="least_recently_used", RELAY_KEY_CACHE_SECONDS="0",
+        DATABASE_URL=keyed.env["DATABASE_URL"]))
     ids = admin.pool(a=A, b=B, c=C)
-    key = create_relay_key_by_command(lru, "lru-tester")
     for _ in range(2):
-        assert chat(lru, key).status_code == 200
+        assert chat(lru, relay_key).status_code == 200
     admin.set_upstream_enabled(ids["a"], "a", False)
     for _ in range(2):
-        assert chat(lru, key).status_code == 200
-    # Round robin would take b after a's removal (its turn counter points there); LRU takes c,
+        assert chat(lru, relay_key).status_code == 200
+    # Round robin would deal the next turn to b (turn 3 of the keys left, b and c); LRU takes c,
     # never used, then b.
     assert keys_sent(sim) == [A, B, C, B]
 
 
-def test_both_mode_serves_relay_keys_from_the_pool_and_passes_other_keys_through(relay_factory, sim):
-    both = relay_factory(**managed_env(RELAY_AUTH_MODE="both"))
-    admin = Admin(both)
+def test_both_mode_serves_relay_keys_from_the_pool_and_passes_other_keys_through(keyed, admin, relay_key, sim):
+    both = keyed
     admin.pool(a=A)
-    relay_key = create_relay_key_by_command(both, "both-tester")
     assert chat(both, relay_key).status_code == 200
     assert chat(both, "my-own-1min-key-xyz").status_code == 200
     assert keys_sent(sim) == [A, "my-own-1min-key-xyz"]
