@@ -130,7 +130,8 @@ async def upload_asset(api_key: str, filename: str, data: bytes, content_type: s
 async def fetch_asset(url: str, max_bytes: int) -> tuple[bytes, str]:
     """Download a generated asset from the 1min.ai CDN: (bytes, content type)."""
     try:
-        async with client().stream("GET", url) as response:
+        # Signed storage URLs may redirect between buckets; they come from 1min.ai, not clients.
+        async with client().stream("GET", url, follow_redirects=True) as response:
             if response.status_code != 200:
                 raise UpstreamError(f"The 1min.ai asset store answered HTTP {response.status_code}.")
             chunks = bytearray()
@@ -148,12 +149,18 @@ async def fetch_asset(url: str, max_bytes: int) -> tuple[bytes, str]:
 class UpstreamStream:
     """An open streaming response; iterate `chunks()` and always `aclose()`."""
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: httpx.Response, decoded: bool = False) -> None:
         self._response = response
+        self._decoded = decoded  # undo any Content-Encoding (files), or pass bytes raw (SSE)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {k.lower(): v for k, v in self._response.headers.items()}
 
     async def chunks(self) -> AsyncIterator[bytes]:
+        source = self._response.aiter_bytes() if self._decoded else self._response.aiter_raw()
         try:
-            async for chunk in self._response.aiter_raw():
+            async for chunk in source:
                 yield chunk
         except httpx.TimeoutException:
             raise UpstreamTimeout("1min.ai stopped sending the stream.") from None
@@ -189,6 +196,22 @@ async def _open_stream(url: str, api_key: str, payload: dict[str, Any]) -> Upstr
             await response.aclose()
         _raise_for(response, body)
     return UpstreamStream(response)
+
+
+async def open_asset(url: str) -> UpstreamStream:
+    """Start downloading a generated asset (signed temporary URL or CDN) for streaming it on."""
+    http = client()
+    request = http.build_request("GET", url)
+    try:
+        response = await http.send(request, stream=True, follow_redirects=True)
+    except httpx.TimeoutException:
+        raise UpstreamTimeout("The 1min.ai asset store did not answer in time.") from None
+    except httpx.HTTPError:
+        raise UpstreamError("Could not reach the 1min.ai asset store.") from None
+    if response.status_code != 200:
+        await response.aclose()
+        raise UpstreamError(f"The 1min.ai asset store answered HTTP {response.status_code}.")
+    return UpstreamStream(response, decoded=True)
 
 
 async def aclose() -> None:

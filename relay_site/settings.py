@@ -161,6 +161,14 @@ RELAY_KEY_SYNC_SECONDS = env_float("RELAY_KEY_SYNC_SECONDS", 2.0)
 # Relay-key last-used times and upstream-key counts are written at most this often per process.
 RELAY_KEY_ACTIVITY_FLUSH_SECONDS = env_float("RELAY_KEY_ACTIVITY_FLUSH_SECONDS", 10.0)
 
+# --- media endpoints (images, audio) ------------------------------------------------------------
+# Used when a client names no image model; if it is not an active image model, the first one is.
+DEFAULT_IMAGE_MODEL = env_str("DEFAULT_IMAGE_MODEL", "gpt-image-1-mini")
+# OpenAI's limit for transcription and translation uploads (25 MB).
+MAX_AUDIO_UPLOAD_BYTES = env_int("MAX_AUDIO_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1024)
+# Largest generated file (image for b64_json, speech audio) the relay downloads from 1min.ai.
+ASSET_FETCH_MAX_BYTES = env_int("ASSET_FETCH_MAX_BYTES", 100 * 1024 * 1024, minimum=1024)
+
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOGGING = {
     "version": 1,
@@ -175,3 +183,7 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
     },
 }
+
+# Responses API: stored responses (store=true) are kept this many days, then no longer served
+# and removed by `manage.py prune_responses`.
+RESPONSES_RETENTION_DAYS = env_int("RESPONSES_RETENTION_DAYS", 30, minimum=1)

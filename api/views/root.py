@@ -7,6 +7,14 @@ ENDPOINTS = [
     "GET /v1/models",
     "GET /v1/models/{model}",
     "POST /v1/chat/completions",
+    "POST /v1/responses",
+    "GET /v1/responses/{response_id}",
+    "DELETE /v1/responses/{response_id}",
+    "GET /v1/responses/{response_id}/input_items",
+    "POST /v1/images/generations",
+    "POST /v1/audio/transcriptions",
+    "POST /v1/audio/translations",
+    "POST /v1/audio/speech",
 ]
 
 
