@@ -22,22 +22,22 @@ class ResponseDetailView(RelayView):
     endpoint = "responses"
 
     async def get(self, request, response_id: str):
-        api_key = self.key_of(request)
+        self.key_of(request)
         if request.query_params.get("stream", "").lower() == "true":
             # OpenAI replays the events of background responses only; this relay has none.
             raise InvalidRequest("Streaming a stored response is not supported; omit `stream`.", param="stream",
                                  code="unsupported_parameter")
-        return json_response(await responses_service.retrieve(response_id, api_key))
+        return json_response(await responses_service.retrieve(response_id, self.call.key_fingerprint))
 
     async def delete(self, request, response_id: str):
-        api_key = self.key_of(request)
-        return json_response(await responses_service.delete(response_id, api_key))
+        self.key_of(request)
+        return json_response(await responses_service.delete(response_id, self.call.key_fingerprint))
 
 
 class ResponseInputItemsView(RelayView):
     endpoint = "responses.input_items"
 
     async def get(self, request, response_id: str):
-        api_key = self.key_of(request)
+        self.key_of(request)
         params = parse_item_list_params(request.query_params)
-        return json_response(await responses_service.input_items(response_id, api_key, params))
+        return json_response(await responses_service.input_items(response_id, self.call.key_fingerprint, params))
