@@ -128,6 +128,8 @@ def test_the_admin_and_the_command_leave_history_naming_who_acted(keyed, admin):
     assert admin.username in by_hand and "Created relay key (manage.py" in by_hand
     assert "manage.py" in by_script and "Created relay key" in by_script
     assert admin.username in in_admin and "Added." in in_admin and "Revoked." in in_admin
+    everything = admin.page("/admin/admin/logentry/?q=frank")
+    assert everything.count("frank-") >= 4 and "manage.py" in everything and admin.username in everything
 
 
 def test_last_used_is_recorded_off_the_request_path(keyed, admin, sim):
