@@ -183,13 +183,18 @@ class Pool:
 
 
 class PoolLease:
-    """One request's hold on the pool; it sticks to one key until 1min.ai refuses that key."""
+    """One request's hold on the pool; it sticks to one key until 1min.ai refuses that key.
+
+    Calls of one request may run concurrently (several image uploads): they share the key, and
+    when one of them fails over the others follow instead of taking keys of their own.
+    """
 
     def __init__(self, pool: Pool, allowed_models: tuple[str, ...]) -> None:
         self._pool = pool
         self._allowed = allowed_models
         self._current: PoolEntry | None = None
         self._tried: set[int] = set()
+        self._lock = asyncio.Lock()
 
     def authorize(self, payload: dict[str, Any] | None) -> None:
         model = payload.get("model") if isinstance(payload, dict) else None
@@ -197,25 +202,31 @@ class PoolLease:
             raise model_not_allowed(model)
 
     async def acquire(self) -> str:
-        if self._current is None:
-            entry = await self._pool.choose(self._tried)
-            if entry is None:
-                raise await self._pool.exhausted(None)
-            self._current = entry
-        return self._current.secret
+        async with self._lock:
+            if self._current is None:
+                entry = await self._pool.choose(self._tried)
+                if entry is None:
+                    raise await self._pool.exhausted(None)
+                self._current = entry
+            return self._current.secret
 
     async def failed(self, key: str, error: RelayError) -> str:
         reason = failure_reason(error)
-        entry = self._current
-        if reason is None or entry is None or entry.secret != key:
+        if reason is None:
             raise error
-        await self._pool.cool_down(entry, reason, _cooldown_seconds(error))
-        activity.upstream_failed(entry.id, reason)
-        self._tried.add(entry.id)
-        self._current = await self._pool.choose(self._tried)
-        if self._current is None:
-            raise await self._pool.exhausted(error)
-        return self._current.secret
+        async with self._lock:
+            entry = self._current
+            if entry is not None and entry.secret != key:
+                return entry.secret  # a concurrent call of this request already moved on
+            if entry is None:
+                raise error
+            await self._pool.cool_down(entry, reason, _cooldown_seconds(error))
+            activity.upstream_failed(entry.id, reason)
+            self._tried.add(entry.id)
+            self._current = await self._pool.choose(self._tried)
+            if self._current is None:
+                raise await self._pool.exhausted(error)
+            return self._current.secret
 
     def succeeded(self, key: str) -> None:
         if self._current is not None:

@@ -161,3 +161,24 @@ def test_a_broken_shared_store_degrades_to_this_process(isolated):
         return await labels(pool, 4)
 
     assert asyncio.run(scenario()) == ["b", "c", "b", "c"]
+
+
+def test_concurrent_calls_of_one_request_fail_over_together():
+    pool, _ = make_pool(A, B, C)
+    lease = PoolLease(pool, ())
+
+    async def upload(outcomes: list[str]) -> str:
+        key = await lease.acquire()
+        if key == "secret-a":  # 1min.ai refuses key a for every concurrent upload
+            key = await lease.failed(key, upstream_error(429, {}, b""))
+        outcomes.append(key)
+        return key
+
+    async def scenario():
+        outcomes: list[str] = []
+        await asyncio.gather(*(upload(outcomes) for _ in range(3)))
+        return outcomes, await pool.cooling(await pool.entries())
+
+    outcomes, cooling = asyncio.run(scenario())
+    assert len(outcomes) == 3 and len(set(outcomes)) == 1 and "secret-a" not in outcomes
+    assert set(cooling) == {1}  # a cooled once, not once per upload
