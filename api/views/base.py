@@ -81,7 +81,11 @@ class RelayView(APIView):
 
 
 def _requested_model(request) -> str | None:
-    """The upstream model named in the body (`:online` removed), if any."""
+    """The upstream model named in a JSON body (`:online` removed), if any. Other bodies
+    (multipart audio) are left for their view to parse with its own limits; the pool lease
+    still refuses their model before 1min.ai is asked to run it."""
+    if not (request.content_type or "").startswith("application/json"):
+        return None
     data = request.data
     value = data.get("model") if hasattr(data, "get") else None
     if not isinstance(value, str):

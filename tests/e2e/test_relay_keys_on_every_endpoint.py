@@ -3,6 +3,7 @@ hold for models a service picks itself, and failover works for every 1min.ai cal
 import base64
 
 import httpx
+import openai
 import pytest
 
 from tests.e2e.test_vision import image_message, tiny_png
@@ -59,3 +60,16 @@ def test_image_uploads_fail_over_too(keyed, keyed_admin, sim):
     (asked,) = sim.requests_to("/api/chat-with-ai")
     assert len(uploads) == 2 and uploads[0] != uploads[1]
     assert asked["headers"]["api-key"] == uploads[1]  # the request stays on the key that worked
+
+
+def test_audio_uploads_keep_their_size_guard_and_the_model_list_still_holds(keyed, keyed_admin, sim):
+    from tests import media_files as media
+
+    _, key = keyed_admin.add_relay_key("audio-limited", models="whisper-1")
+    with openai.OpenAI(base_url=f"{keyed.url}/v1", api_key=key, max_retries=0) as client:
+        text = client.audio.transcriptions.create(model="whisper-1", file=("a.wav", media.wav(1.0)))
+        assert text.text.startswith("Simulated transcript of ")
+        with pytest.raises(openai.PermissionDeniedError) as denied:
+            client.audio.transcriptions.create(model="gpt-4o-transcribe", file=("a.wav", media.wav(1.0)))
+    validate(denied.value.response.json(), "ErrorResponse")
+    assert [r["json"]["model"] for r in sim.requests_to("/api/features")] == ["whisper-1"]
