@@ -9,7 +9,10 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from api import token_counting
+        from api import onemin_client, token_counting
+        from relay_site import checks, shutdown  # noqa: F401 - registers the deployment checks
+
+        shutdown.on_shutdown(onemin_client.aclose)
 
         # The BPE tables take about a second to build; do it off the first request's path.
         threading.Thread(target=token_counting.warm_up, name="tiktoken-warm-up", daemon=True).start()

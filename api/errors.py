@@ -154,7 +154,7 @@ def _from_drf(exc: Any, accepted: list[str] | None = None) -> RelayError:
 
 def to_relay_error(exc: BaseException, accepted: list[str] | None = None) -> RelayError | None:
     """The client-facing error for `exc`, or None when it is a bug (rendered as a plain 500)."""
-    from django.core.exceptions import RequestDataTooBig
+    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
     from django.http import Http404
     from rest_framework import exceptions as drf_exceptions
 
@@ -162,6 +162,8 @@ def to_relay_error(exc: BaseException, accepted: list[str] | None = None) -> Rel
         return exc
     if isinstance(exc, RequestDataTooBig):
         return PayloadTooLarge("The request body is too large.")
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return InvalidRequest(f"The form has too many parts: {exc}", code="too_many_parts")
     if isinstance(exc, drf_exceptions.APIException):
         return _from_drf(exc, accepted)
     if isinstance(exc, Http404):

@@ -3,20 +3,28 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
 
 import httpx
 from django.conf import settings
 
 from api.errors import RelayError, UpstreamError, UpstreamTimeout
+from api.retry_policy import RetryPolicy
 from api.translators.upstream_errors import upstream_error
 
+logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _client: httpx.AsyncClient | None = None
 _client_loop: asyncio.AbstractEventLoop | None = None
 # Tests replace the transport here (and only here) to put a fake upstream behind the seam.
 transport_override: httpx.AsyncBaseTransport | None = None
+# Tests replace the policy (its sleep and random) so retries are checked without waiting.
+retry_policy_override: RetryPolicy | None = None
+
+# Failures where no request reached 1min.ai: safe to send again even though calls are billed.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 
 
 def _timeout(read: float | None = None) -> httpx.Timeout:
@@ -65,13 +73,65 @@ def _decode(body: bytes) -> Any:
         raise UpstreamError("1min.ai answered with a body that is not JSON.") from None
 
 
-async def _send(method: str, url: str, **kwargs: Any) -> httpx.Response:
-    try:
-        return await client().request(method, url, **kwargs)
-    except httpx.TimeoutException:
-        raise UpstreamTimeout("1min.ai did not answer in time.") from None
-    except httpx.HTTPError:
-        raise UpstreamError("Could not reach 1min.ai.") from None
+def retry_policy() -> RetryPolicy:
+    if retry_policy_override is not None:
+        return retry_policy_override
+    return RetryPolicy(
+        max_retries=settings.UPSTREAM_MAX_RETRIES,
+        base_delay=settings.UPSTREAM_RETRY_BASE_DELAY,
+        max_wait=settings.UPSTREAM_RETRY_MAX_WAIT,
+    )
+
+
+async def _send(
+    method: str, url: str, *, stream: bool = False, follow_redirects: bool = False,
+    retry_rate_limit: bool = True, **kwargs: Any,
+) -> httpx.Response:
+    """Send one request, retrying only failures where 1min.ai cannot have run (and billed) it.
+
+    Retried: no connection could be made, or a 429/502/503/52x came back. Never retried: a
+    timeout or a break after the request was sent, or anything once a 2xx began (for streams,
+    nothing has reached our client until this returns). A pooled key's 429 is not retried here:
+    the call moves to another key at once (`_keyed`).
+    """
+    policy = retry_policy()
+    http = client()
+    retries = 0
+    while True:
+        request = http.build_request(method, url, **kwargs)
+        try:
+            response = await http.send(request, stream=stream, follow_redirects=follow_redirects)
+        except _NOT_SENT as exc:
+            wait = policy.delay(retries)
+            if wait is None:
+                if isinstance(exc, httpx.TimeoutException):
+                    raise UpstreamTimeout("1min.ai could not be reached in time.") from None
+                raise UpstreamError("Could not reach 1min.ai.") from None
+            reason = type(exc).__name__
+        except httpx.TimeoutException:
+            raise UpstreamTimeout("1min.ai did not answer in time.") from None
+        except httpx.HTTPError:
+            raise UpstreamError("Could not reach 1min.ai.") from None
+        else:
+            if not policy.retryable_status(response.status_code) or (
+                response.status_code == 429 and not retry_rate_limit
+            ):
+                return response
+            wait = policy.delay(retries, response.headers.get("retry-after"))
+            if wait is None:
+                return response  # the caller maps it to the client's error (Retry-After kept)
+            reason = f"HTTP {response.status_code}"
+            await response.aclose()
+        retries += 1
+        logger.warning(
+            "1min.ai %s %s failed (%s); retry %d of %d in %.2fs",
+            method, request.url.path, reason, retries, policy.max_retries, wait,
+        )
+        await policy.sleep(wait)
+
+
+def _pooled(api_key: str) -> bool:
+    return getattr(api_key, "lease", None) is not None
 
 
 async def _keyed(api_key: str, payload: dict[str, Any] | None, attempt: Callable[[str], Awaitable[T]]) -> T:
@@ -96,7 +156,8 @@ async def post_json(url: str, api_key: str, payload: dict[str, Any]) -> Any:
     """POST a JSON body and return the decoded JSON answer, or raise the mapped error."""
 
     async def attempt(key: str) -> httpx.Response:
-        response = await _send("POST", url, json=payload, headers=_headers(key))
+        response = await _send("POST", url, json=payload, headers=_headers(key),
+                               retry_rate_limit=not _pooled(api_key))
         _raise_for(response, response.content)
         return response
 
@@ -119,6 +180,7 @@ async def upload_asset(api_key: str, filename: str, data: bytes, content_type: s
             settings.ONE_MIN_ASSET_URL,
             files={"asset": (filename, data, content_type)},
             headers=_headers(key),
+            retry_rate_limit=not _pooled(api_key),
         )
         _raise_for(response, response.content)
         return response
@@ -131,7 +193,8 @@ async def fetch_asset(url: str, max_bytes: int) -> tuple[bytes, str]:
     """Download a generated asset from the 1min.ai CDN: (bytes, content type)."""
     try:
         # Signed storage URLs may redirect between buckets; they come from 1min.ai, not clients.
-        async with client().stream("GET", url, follow_redirects=True) as response:
+        response = await _send("GET", url, stream=True, follow_redirects=True)
+        try:
             if response.status_code != 200:
                 raise UpstreamError(f"The 1min.ai asset store answered HTTP {response.status_code}.")
             chunks = bytearray()
@@ -140,6 +203,8 @@ async def fetch_asset(url: str, max_bytes: int) -> tuple[bytes, str]:
                 if len(chunks) > max_bytes:
                     raise UpstreamError("A generated asset is larger than the relay accepts.")
             return bytes(chunks), response.headers.get("content-type", "")
+        finally:
+            await response.aclose()
     except httpx.TimeoutException:
         raise UpstreamTimeout("The 1min.ai asset store did not answer in time.") from None
     except httpx.HTTPError:
@@ -149,8 +214,9 @@ async def fetch_asset(url: str, max_bytes: int) -> tuple[bytes, str]:
 class UpstreamStream:
     """An open streaming response; iterate `chunks()` and always `aclose()`."""
 
-    def __init__(self, response: httpx.Response, decoded: bool = False) -> None:
+    def __init__(self, response: httpx.Response, idle_timeout: float, decoded: bool = False) -> None:
         self._response = response
+        self._idle_timeout = idle_timeout
         self._decoded = decoded  # undo any Content-Encoding (files), or pass bytes raw (SSE)
 
     @property
@@ -158,35 +224,44 @@ class UpstreamStream:
         return {k.lower(): v for k, v in self._response.headers.items()}
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        source = self._response.aiter_bytes() if self._decoded else self._response.aiter_raw()
+        """The body; a silence longer than the idle timeout ends it with UpstreamTimeout."""
+        pieces = self._response.aiter_bytes() if self._decoded else self._response.aiter_raw()
         try:
-            async for chunk in source:
+            while True:
+                try:
+                    async with asyncio.timeout(self._idle_timeout):
+                        chunk = await anext(pieces)
+                except StopAsyncIteration:
+                    return
                 yield chunk
-        except httpx.TimeoutException:
-            raise UpstreamTimeout("1min.ai stopped sending the stream.") from None
+        except (TimeoutError, httpx.TimeoutException):
+            raise UpstreamTimeout(
+                f"1min.ai stopped sending the stream (nothing for {self._idle_timeout:g}s)."
+            ) from None
         except httpx.HTTPError:
             raise UpstreamError("The connection to 1min.ai broke during the stream.") from None
+        finally:
+            await pieces.aclose()
 
     async def aclose(self) -> None:
         await self._response.aclose()
 
 
 async def open_stream(url: str, api_key: str, payload: dict[str, Any]) -> UpstreamStream:
-    """Start a streaming POST; a non-2xx answer is read whole and raised as the mapped error."""
-    return await _keyed(api_key, payload, lambda key: _open_stream(url, key, payload))
+    """Start a streaming POST; a non-2xx answer is read whole and raised as the mapped error.
+
+    Retries (see `_send`) and pool failover (`_keyed`) happen only here, before the stream is
+    handed to the caller.
+    """
+    pooled = _pooled(api_key)
+    return await _keyed(api_key, payload, lambda key: _open_stream(url, key, payload, pooled))
 
 
-async def _open_stream(url: str, api_key: str, payload: dict[str, Any]) -> UpstreamStream:
-    http = client()
-    request = http.build_request(
-        "POST", url, json=payload, headers=_headers(api_key, "text/event-stream")
+async def _open_stream(url: str, api_key: str, payload: dict[str, Any], pooled: bool) -> UpstreamStream:
+    response = await _send(
+        "POST", url, stream=True, json=payload, headers=_headers(api_key, "text/event-stream"),
+        retry_rate_limit=not pooled,
     )
-    try:
-        response = await http.send(request, stream=True)
-    except httpx.TimeoutException:
-        raise UpstreamTimeout("1min.ai did not answer in time.") from None
-    except httpx.HTTPError:
-        raise UpstreamError("Could not reach 1min.ai.") from None
     if response.status_code >= 300:
         try:
             body = await response.aread()
@@ -195,23 +270,20 @@ async def _open_stream(url: str, api_key: str, payload: dict[str, Any]) -> Upstr
         finally:
             await response.aclose()
         _raise_for(response, body)
-    return UpstreamStream(response)
+    return UpstreamStream(response, _idle_timeout())
+
+
+def _idle_timeout() -> float:
+    return settings.UPSTREAM_STREAM_IDLE_TIMEOUT or settings.UPSTREAM_READ_TIMEOUT
 
 
 async def open_asset(url: str) -> UpstreamStream:
     """Start downloading a generated asset (signed temporary URL or CDN) for streaming it on."""
-    http = client()
-    request = http.build_request("GET", url)
-    try:
-        response = await http.send(request, stream=True, follow_redirects=True)
-    except httpx.TimeoutException:
-        raise UpstreamTimeout("The 1min.ai asset store did not answer in time.") from None
-    except httpx.HTTPError:
-        raise UpstreamError("Could not reach the 1min.ai asset store.") from None
+    response = await _send("GET", url, stream=True, follow_redirects=True)
     if response.status_code != 200:
         await response.aclose()
         raise UpstreamError(f"The 1min.ai asset store answered HTTP {response.status_code}.")
-    return UpstreamStream(response, decoded=True)
+    return UpstreamStream(response, _idle_timeout(), decoded=True)
 
 
 async def aclose() -> None:

@@ -1,5 +1,6 @@
 """Routes under /v1/: each OpenAI endpoint, then a catch-all 404 in the OpenAI envelope."""
 from django.urls import path, re_path
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
 
 from api.views.audio import SpeechView, TranscriptionsView, TranslationsView
 from api.views.base import UnknownEndpointView
@@ -20,5 +21,8 @@ urlpatterns = [
     path("responses", ResponsesView.as_view()),
     path("responses/<str:response_id>", ResponseDetailView.as_view()),
     path("responses/<str:response_id>/input_items", ResponseInputItemsView.as_view()),
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),
+    path("redoc", SpectacularRedocView.as_view(url_name="openapi"), name="redoc"),
     re_path(r"^.*$", UnknownEndpointView.as_view()),
 ]

@@ -175,13 +175,20 @@ class TextStream:
         await self._upstream.aclose()
 
 
+def _checked(event: SSEEvent) -> SSEEvent:
+    # Skipping an unreadable content event would silently drop part of the answer.
+    if event.event in ("content", "result") and event.json() is None:
+        raise UpstreamError("1min.ai sent a stream event that is not JSON.")
+    return event
+
+
 async def _events(upstream: onemin_client.UpstreamStream) -> AsyncIterator[SSEEvent]:
     decoder = SSEDecoder()
     async for chunk in upstream.chunks():
         for event in decoder.feed(chunk):
-            yield event
+            yield _checked(event)
     for event in decoder.close():
-        yield event
+        yield _checked(event)
 
 
 async def _open(body: dict[str, Any], api_key: str) -> TextStream:

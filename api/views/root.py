@@ -15,10 +15,14 @@ ENDPOINTS = [
     "POST /v1/audio/transcriptions",
     "POST /v1/audio/translations",
     "POST /v1/audio/speech",
+    "GET /v1/openapi.json",
+    "GET /v1/docs",
 ]
 
 
 class RootView(RelayView):
+    schema = None  # outside /v1/: not in the OpenAPI document
+
     async def get(self, request):
         return json_response(
             {
