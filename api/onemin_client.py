@@ -4,16 +4,17 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
 
 import httpx
 from django.conf import settings
 
-from api.errors import UpstreamError, UpstreamTimeout
+from api.errors import RelayError, UpstreamError, UpstreamTimeout
 from api.retry_policy import RetryPolicy
 from api.translators.upstream_errors import upstream_error
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _client: httpx.AsyncClient | None = None
 _client_loop: asyncio.AbstractEventLoop | None = None
@@ -83,13 +84,15 @@ def retry_policy() -> RetryPolicy:
 
 
 async def _send(
-    method: str, url: str, *, stream: bool = False, follow_redirects: bool = False, **kwargs: Any
+    method: str, url: str, *, stream: bool = False, follow_redirects: bool = False,
+    retry_rate_limit: bool = True, **kwargs: Any,
 ) -> httpx.Response:
     """Send one request, retrying only failures where 1min.ai cannot have run (and billed) it.
 
     Retried: no connection could be made, or a 429/502/503/52x came back. Never retried: a
     timeout or a break after the request was sent, or anything once a 2xx began (for streams,
-    nothing has reached our client until this returns).
+    nothing has reached our client until this returns). A pooled key's 429 is not retried here:
+    the call moves to another key at once (`_keyed`).
     """
     policy = retry_policy()
     http = client()
@@ -110,7 +113,9 @@ async def _send(
         except httpx.HTTPError:
             raise UpstreamError("Could not reach 1min.ai.") from None
         else:
-            if not policy.retryable_status(response.status_code):
+            if not policy.retryable_status(response.status_code) or (
+                response.status_code == 429 and not retry_rate_limit
+            ):
                 return response
             wait = policy.delay(retries, response.headers.get("retry-after"))
             if wait is None:
@@ -125,10 +130,38 @@ async def _send(
         await policy.sleep(wait)
 
 
+def _pooled(api_key: str) -> bool:
+    return getattr(api_key, "lease", None) is not None
+
+
+async def _keyed(api_key: str, payload: dict[str, Any] | None, attempt: Callable[[str], Awaitable[T]]) -> T:
+    """Run `attempt` with the key to send. A pooled key (api.upstream_key.LeasedKey) is swapped
+    for another one when 1min.ai refuses it; the lease decides which failures qualify."""
+    lease = getattr(api_key, "lease", None)
+    if lease is None:
+        return await attempt(api_key)
+    lease.authorize(payload)
+    key = await lease.acquire()
+    while True:
+        try:
+            result = await attempt(key)
+        except RelayError as error:
+            key = await lease.failed(key, error)  # raises when no other key may be tried
+            continue
+        lease.succeeded(key)
+        return result
+
+
 async def post_json(url: str, api_key: str, payload: dict[str, Any]) -> Any:
     """POST a JSON body and return the decoded JSON answer, or raise the mapped error."""
-    response = await _send("POST", url, json=payload, headers=_headers(api_key))
-    _raise_for(response, response.content)
+
+    async def attempt(key: str) -> httpx.Response:
+        response = await _send("POST", url, json=payload, headers=_headers(key),
+                               retry_rate_limit=not _pooled(api_key))
+        _raise_for(response, response.content)
+        return response
+
+    response = await _keyed(api_key, payload, attempt)
     return _decode(response.content)
 
 
@@ -140,13 +173,19 @@ async def get_json(url: str, params: dict[str, str], timeout: float = 10.0) -> A
 
 async def upload_asset(api_key: str, filename: str, data: bytes, content_type: str) -> Any:
     """Upload one file to /api/assets as the multipart part `asset`."""
-    response = await _send(
-        "POST",
-        settings.ONE_MIN_ASSET_URL,
-        files={"asset": (filename, data, content_type)},
-        headers=_headers(api_key),
-    )
-    _raise_for(response, response.content)
+
+    async def attempt(key: str) -> httpx.Response:
+        response = await _send(
+            "POST",
+            settings.ONE_MIN_ASSET_URL,
+            files={"asset": (filename, data, content_type)},
+            headers=_headers(key),
+            retry_rate_limit=not _pooled(api_key),
+        )
+        _raise_for(response, response.content)
+        return response
+
+    response = await _keyed(api_key, None, attempt)
     return _decode(response.content)
 
 
@@ -211,10 +250,17 @@ class UpstreamStream:
 async def open_stream(url: str, api_key: str, payload: dict[str, Any]) -> UpstreamStream:
     """Start a streaming POST; a non-2xx answer is read whole and raised as the mapped error.
 
-    Retries (see `_send`) happen only here, before the stream is handed to the caller.
+    Retries (see `_send`) and pool failover (`_keyed`) happen only here, before the stream is
+    handed to the caller.
     """
+    pooled = _pooled(api_key)
+    return await _keyed(api_key, payload, lambda key: _open_stream(url, key, payload, pooled))
+
+
+async def _open_stream(url: str, api_key: str, payload: dict[str, Any], pooled: bool) -> UpstreamStream:
     response = await _send(
-        "POST", url, stream=True, json=payload, headers=_headers(api_key, "text/event-stream")
+        "POST", url, stream=True, json=payload, headers=_headers(api_key, "text/event-stream"),
+        retry_rate_limit=not pooled,
     )
     if response.status_code >= 300:
         try:

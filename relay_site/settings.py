@@ -7,7 +7,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from relay_site.env import env_bool, env_float, env_int, env_list, env_str
+from relay_site.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERSION = "0.1.0"
@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "api",
     "quotas",
+    "keys",
 ]
 
 MIDDLEWARE = [
@@ -224,6 +225,23 @@ CORS_EXPOSE_HEADERS = [
     "x-ratelimit-remaining-tokens", "x-ratelimit-reset-requests", "x-ratelimit-reset-tokens",
 ]
 CORS_PREFLIGHT_MAX_AGE = 600
+
+# --- Relay keys and the upstream key pool (keys/) ----------------------------------------------
+# passthrough: the client's key is its 1min.ai key. managed: clients present relay keys and the
+# relay draws 1min.ai keys from its pool. both: `rk-…` keys are relay keys, others pass through.
+RELAY_AUTH_MODE = env_choice("RELAY_AUTH_MODE", "passthrough", ("passthrough", "managed", "both"))
+# Fernet key(s) encrypting the pool's 1min.ai keys; comma-separated to rotate (first encrypts).
+RELAY_ENCRYPTION_KEY = env_str("RELAY_ENCRYPTION_KEY")
+UPSTREAM_KEY_POLICY = env_choice(
+    "UPSTREAM_KEY_POLICY", "round_robin", ("round_robin", "least_recently_used")
+)
+UPSTREAM_KEY_COOLDOWN_SECONDS = env_float("UPSTREAM_KEY_COOLDOWN_SECONDS", 60.0)
+# Longest a process trusts its copy of a relay key or of the pool without asking again.
+RELAY_KEY_CACHE_SECONDS = env_float("RELAY_KEY_CACHE_SECONDS", 60.0)
+# How often a process checks the shared change counter (revocations reach it this fast).
+RELAY_KEY_SYNC_SECONDS = env_float("RELAY_KEY_SYNC_SECONDS", 2.0)
+# Relay-key last-used times and upstream-key counts are written at most this often per process.
+RELAY_KEY_ACTIVITY_FLUSH_SECONDS = env_float("RELAY_KEY_ACTIVITY_FLUSH_SECONDS", 10.0)
 
 # --- media endpoints (images, audio) ------------------------------------------------------------
 # Used when a client names no image model; if it is not an active image model, the first one is.

@@ -8,9 +8,11 @@ from django.http import HttpResponse, StreamingHttpResponse
 from rest_framework.response import Response
 
 from api.call_context import CallContext, tracked
-from api.client_key import fingerprint, key_in
+from api.client_key import presented_key
 from api.errors import NotFound
+from api.request_schemas import ONLINE_SUFFIX
 from api.streaming import STREAM_HEADERS
+from keys.callers import Caller, resolve_caller
 from quotas import limits, usage
 from quotas.client_identity import client_ip
 from quotas.token_estimate import TEXT_GENERATION_PATHS, Estimate, from_body
@@ -31,6 +33,7 @@ class RelayView(APIView):
         self.call = CallContext(endpoint=self.endpoint or request.path, client_ip=client_ip(request))
         self.admission: limits.Admission | None = None
         try:
+            await self._resolve_caller(request)
             self.initial(request, *args, **kwargs)
             if request.path.startswith("/v1/"):
                 await self.admit(request)
@@ -58,9 +61,11 @@ class RelayView(APIView):
         not parse still counts as a request, then fails as it would have. Other bodies (multipart
         uploads) are left to their views, which parse them their own way.
         """
-        key = key_in(request)
+        # Limits and usage follow the caller's identity: a relay key's own fingerprint in managed
+        # mode, the client's 1min.ai key's fingerprint in passthrough; a refused key counts per IP.
+        key = self._caller is not None
         if key:
-            self.call.key_fingerprint = fingerprint(key)
+            self.call.key_fingerprint = self._caller.fingerprint
         usage.track(self.call)
         estimate, parse_error = Estimate(), None
         if key and request.method in ("POST", "PUT", "PATCH") and _is_json(request):
@@ -76,13 +81,51 @@ class RelayView(APIView):
         """An event stream whose end (complete or cut short) finishes this call."""
         return event_stream(tracked(frames, self.call), headers)
 
-    def key_of(self, request) -> str:
-        """The caller's API key (401 if none); the call records only its fingerprint."""
-        from api.client_key import api_key_of
+    async def _resolve_caller(self, request) -> None:
+        # Resolved for every request because key_of() is synchronous; an error is kept for
+        # key_of(), so views that need no key (GET /, unknown URLs) never see it.
+        self._caller: Caller | None = None
+        self._caller_error: Exception | None = None
+        try:
+            self._caller = await resolve_caller(presented_key(request))
+        except Exception as error:  # noqa: BLE001 - raised again by key_of()
+            self._caller_error = error
 
-        key = api_key_of(request)
-        self.call.key_fingerprint = fingerprint(key)
-        return key
+    @property
+    def caller(self) -> Caller:
+        """Who is calling (keys.callers.Caller); raises the 401 when the key was refused."""
+        if self._caller is None:
+            raise self._caller_error or RuntimeError("caller not resolved")
+        return self._caller
+
+    def key_of(self, request) -> str:
+        """The 1min.ai key to forward for this caller: the client's own, or one from the pool
+        for a relay key (401 for a missing or refused key, 403 for a model it may not use).
+        The call records only the caller's fingerprint."""
+        caller = self.caller
+        self.call.key_fingerprint = caller.fingerprint
+        self.call.extra["caller"] = caller
+        if caller.allowed_models:
+            model = _requested_model(request)
+            if model:
+                caller.check_model(model)
+        return caller.upstream_key
+
+
+def _requested_model(request) -> str | None:
+    """The upstream model named in a JSON body (`:online` removed), if any. Other bodies
+    (multipart audio) are left for their view to parse with its own limits; the pool lease
+    still refuses their model before 1min.ai is asked to run it."""
+    if not (request.content_type or "").startswith("application/json"):
+        return None
+    data = request.data
+    value = data.get("model") if hasattr(data, "get") else None
+    if not isinstance(value, str):
+        return None
+    model = value.strip()
+    if model.lower().endswith(ONLINE_SUFFIX):
+        model = model[: -len(ONLINE_SUFFIX)].strip()
+    return model or None
 
 
 def _is_json(request) -> bool:
