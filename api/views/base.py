@@ -66,6 +66,7 @@ class RelayView(APIView):
         key = self._caller is not None
         if key:
             self.call.key_fingerprint = self._caller.fingerprint
+            self.call.extra["policy"] = self._caller.policy  # a relay key's named quota policy
         usage.track(self.call)
         estimate, parse_error = Estimate(), None
         if key and request.method in ("POST", "PUT", "PATCH") and _is_json(request):
