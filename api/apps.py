@@ -9,7 +9,10 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from api import token_counting
+        from api import metrics, token_counting
+        from api.model_registry import registry
+
+        metrics.use_model_catalogue(registry.is_known)
 
         # The BPE tables take about a second to build; do it off the first request's path.
         threading.Thread(target=token_counting.warm_up, name="tiktoken-warm-up", daemon=True).start()

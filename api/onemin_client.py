@@ -3,11 +3,14 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 from typing import Any, AsyncIterator
+from urllib.parse import urlsplit
 
 import httpx
 from django.conf import settings
 
+from api import metrics, request_trace
 from api.errors import UpstreamError, UpstreamTimeout
 from api.translators.upstream_errors import upstream_error
 
@@ -46,7 +49,30 @@ def _headers(api_key: str | None, accept: str = "application/json") -> dict[str,
     headers = {"Accept": accept}
     if api_key is not None:
         headers["API-KEY"] = api_key
+    request_id = request_trace.request_id()
+    if request_id is not None:
+        headers["X-Request-ID"] = request_id  # so 1min.ai-side logs can be matched to ours
     return headers
+
+
+def _operation(method: str, url: str, suffix: str = "") -> str:
+    """A bounded metrics label: the method and the first two path segments (ids dropped)."""
+    path = "/".join(urlsplit(url).path.split("/")[:3])
+    return f"{method} {path}{suffix}"
+
+
+class _Wait:
+    """One wait on 1min.ai: the request's overhead excludes it, the metrics record it."""
+
+    __slots__ = ("operation", "started", "trace")
+
+    def __init__(self, operation: str) -> None:
+        self.operation, self.started = operation, time.perf_counter()
+        self.trace = request_trace.upstream_started()
+
+    def done(self, status: str) -> None:
+        request_trace.upstream_ended(self.trace)
+        metrics.observe_upstream(self.operation, status, time.perf_counter() - self.started)
 
 
 def _raise_for(response: httpx.Response, body: bytes) -> None:
@@ -64,12 +90,20 @@ def _decode(body: bytes) -> Any:
 
 
 async def _send(method: str, url: str, **kwargs: Any) -> httpx.Response:
+    wait = _Wait(_operation(method, url))
     try:
-        return await client().request(method, url, **kwargs)
+        response = await client().request(method, url, **kwargs)
     except httpx.TimeoutException:
+        wait.done("timeout")
         raise UpstreamTimeout("1min.ai did not answer in time.") from None
     except httpx.HTTPError:
+        wait.done("error")
         raise UpstreamError("Could not reach 1min.ai.") from None
+    except BaseException:  # cancelled: the client went away
+        wait.done("cancelled")
+        raise
+    wait.done(str(response.status_code))
+    return response
 
 
 async def post_json(url: str, api_key: str, payload: dict[str, Any]) -> Any:
@@ -80,7 +114,7 @@ async def post_json(url: str, api_key: str, payload: dict[str, Any]) -> Any:
 
 
 async def get_json(url: str, params: dict[str, str], timeout: float = 10.0) -> Any:
-    response = await _send("GET", url, params=params, timeout=_timeout(timeout))
+    response = await _send("GET", url, params=params, timeout=_timeout(timeout), headers=_headers(None))
     _raise_for(response, response.content)
     return _decode(response.content)
 
@@ -99,8 +133,10 @@ async def upload_asset(api_key: str, filename: str, data: bytes, content_type: s
 
 async def fetch_asset(url: str, max_bytes: int) -> tuple[bytes, str]:
     """Download a generated asset from the 1min.ai CDN: (bytes, content type)."""
+    wait, status = _Wait("GET asset-download"), "error"
     try:
-        async with client().stream("GET", url) as response:
+        async with client().stream("GET", url, headers=_headers(None, "*/*")) as response:
+            status = str(response.status_code)
             if response.status_code != 200:
                 raise UpstreamError(f"The 1min.ai asset store answered HTTP {response.status_code}.")
             chunks = bytearray()
@@ -110,9 +146,12 @@ async def fetch_asset(url: str, max_bytes: int) -> tuple[bytes, str]:
                     raise UpstreamError("A generated asset is larger than the relay accepts.")
             return bytes(chunks), response.headers.get("content-type", "")
     except httpx.TimeoutException:
+        status = "timeout"
         raise UpstreamTimeout("The 1min.ai asset store did not answer in time.") from None
     except httpx.HTTPError:
         raise UpstreamError("Could not reach the 1min.ai asset store.") from None
+    finally:
+        wait.done(status)
 
 
 class UpstreamStream:
@@ -122,9 +161,18 @@ class UpstreamStream:
         self._response = response
 
     async def chunks(self) -> AsyncIterator[bytes]:
+        # Time spent waiting for the next chunk is upstream time, not relay overhead.
+        raw = self._response.aiter_raw()
         try:
-            async for chunk in self._response.aiter_raw():
+            while True:
+                trace = request_trace.upstream_started()
+                try:
+                    chunk = await anext(raw)
+                finally:
+                    request_trace.upstream_ended(trace)
                 yield chunk
+        except StopAsyncIteration:
+            return
         except httpx.TimeoutException:
             raise UpstreamTimeout("1min.ai stopped sending the stream.") from None
         except httpx.HTTPError:
@@ -140,12 +188,19 @@ async def open_stream(url: str, api_key: str, payload: dict[str, Any]) -> Upstre
     request = http.build_request(
         "POST", url, json=payload, headers=_headers(api_key, "text/event-stream")
     )
+    wait = _Wait(_operation("POST", url, ":stream"))
     try:
         response = await http.send(request, stream=True)
     except httpx.TimeoutException:
+        wait.done("timeout")
         raise UpstreamTimeout("1min.ai did not answer in time.") from None
     except httpx.HTTPError:
+        wait.done("error")
         raise UpstreamError("Could not reach 1min.ai.") from None
+    except BaseException:  # cancelled: the client went away
+        wait.done("cancelled")
+        raise
+    wait.done(str(response.status_code))
     if response.status_code >= 300:
         try:
             body = await response.aread()

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import dj_database_url
 
-from relay_site.env import env_bool, env_float, env_int, env_list, env_str
+from relay_site.env import env_bool, env_choice, env_float, env_int, env_list, env_str
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERSION = "0.1.0"
@@ -144,11 +144,18 @@ IMAGE_FETCH_MAX_REDIRECTS = env_int("IMAGE_FETCH_MAX_REDIRECTS", 3, minimum=0)
 IMAGE_FETCH_ALLOW_PRIVATE = env_bool("IMAGE_FETCH_ALLOW_PRIVATE", False)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ["plain", "json"])
+# One line per request from the relay (request id, status, timings, model, tokens). In plain
+# format daphne's own access log already covers requests, so it is on by default only for JSON.
+ACCESS_LOG = env_bool("ACCESS_LOG", LOG_FORMAT == "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"()": "relay_site.log_format.PlainFormatter"},
+        "json": {"()": "relay_site.log_format.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.request": {"level": "ERROR"},
@@ -157,3 +164,10 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
     },
 }
+
+# --- Observability -------------------------------------------------------------------------------
+# /metrics answers only with `Authorization: Bearer METRICS_TOKEN` when this is set.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+# /readyz fails when the model list is older than this (1min.ai unreachable for that long).
+READYZ_MODELS_MAX_AGE = env_int("READYZ_MODELS_MAX_AGE", 2 * MODEL_CACHE_SHARED_SECONDS + 600, minimum=1)
+READYZ_TIMEOUT = env_float("READYZ_TIMEOUT", 3.0)

@@ -1,12 +1,13 @@
 """The base of every /v1/ view: an async DRF view with no per-request thread hops."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, AsyncIterator
 
 from adrf.views import APIView
 from django.http import HttpResponse, StreamingHttpResponse
 from rest_framework.response import Response
 
+from api import metrics, request_trace
 from api.call_context import CallContext, tracked
 from api.client_key import fingerprint
 from api.errors import NotFound
@@ -26,6 +27,8 @@ class RelayView(APIView):
         self.request = request
         self.headers = self.default_response_headers
         self.call = CallContext(endpoint=self.endpoint or request.path)
+        self.call.on_finish(metrics.record_call)
+        request_trace.attach_call(self.call)
         try:
             self.initial(request, *args, **kwargs)
             handler = getattr(self, request.method.lower(), None)
@@ -44,7 +47,7 @@ class RelayView(APIView):
 
     def stream_response(self, frames, headers: dict[str, str] | None = None) -> StreamingHttpResponse:
         """An event stream whose end (complete or cut short) finishes this call."""
-        return event_stream(tracked(frames, self.call), headers)
+        return event_stream(tracked(_counted_open(frames, metrics.endpoint_label(self.call.endpoint)), self.call), headers)
 
     def key_of(self, request) -> str:
         """The caller's API key (401 if none); the call records only its fingerprint."""
@@ -53,6 +56,19 @@ class RelayView(APIView):
         key = api_key_of(request)
         self.call.key_fingerprint = fingerprint(key)
         return key
+
+
+async def _counted_open(frames: AsyncIterator[bytes], endpoint: str) -> AsyncIterator[bytes]:
+    """Count the stream as open from its first frame until it ends, however it ends."""
+    metrics.stream_opened(endpoint)
+    try:
+        async for frame in frames:
+            yield frame
+    finally:
+        metrics.stream_closed(endpoint)
+        close = getattr(frames, "aclose", None)
+        if close is not None:
+            await close()
 
 
 def json_response(body: Any, headers: dict[str, str] | None = None, status: int = 200) -> Response:
@@ -69,6 +85,7 @@ def event_stream(frames, headers: dict[str, str] | None = None) -> StreamingHttp
 class UnknownEndpointView(RelayView):
     """Any /v1/ path we do not serve: a 404 in the OpenAI envelope, whatever the method."""
 
+    endpoint = "unknown"
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
 
     async def _missing(self, request, *args, **kwargs) -> HttpResponse:

@@ -7,10 +7,15 @@ ENDPOINTS = [
     "GET /v1/models",
     "GET /v1/models/{model}",
     "POST /v1/chat/completions",
+    "GET /healthz",
+    "GET /readyz",
+    "GET /metrics",
 ]
 
 
 class RootView(RelayView):
+    endpoint = "root"
+
     async def get(self, request):
         return json_response(
             {
