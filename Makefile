@@ -4,6 +4,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8787
+# More than one runs that many daphne processes on one socket (relay_site/serve.py; needs REDIS_URL).
+WEB_CONCURRENCY ?= 1
 
 .PHONY: install run test migrate simulator clean
 
@@ -20,7 +22,11 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 run: migrate
+ifeq ($(WEB_CONCURRENCY),1)
 	$(PY) -m daphne -b $(HOST) -p $(PORT) relay_site.asgi:application
+else
+	$(PY) -m relay_site.serve -b $(HOST) -p $(PORT) --workers $(WEB_CONCURRENCY)
+endif
 
 test: install
 	$(PY) tests/run_suites.py

@@ -66,3 +66,14 @@ def env_choice(name: str, default: str, choices: list[str]) -> str:
     if value not in choices:
         raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
     return value
+
+
+def env_host_ports(name: str) -> list[tuple[str, int]]:
+    """`host:port,host:port` as a list of pairs."""
+    pairs = []
+    for item in env_list(name, []):
+        host, _, port = item.rpartition(":")
+        if not host or not port.isdigit():
+            raise ImproperlyConfigured(f"{name} must be host:port pairs separated by commas, not {item!r}")
+        pairs.append((host.strip("[]"), int(port)))
+    return pairs

@@ -6,7 +6,15 @@ from pathlib import Path
 
 import dj_database_url
 
-from relay_site.env import env_bool, env_choice, env_float, env_int, env_list, env_str
+from relay_site.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_host_ports,
+    env_int,
+    env_list,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERSION = "0.1.0"
@@ -69,6 +77,9 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+# Redis Sentinel (failover): REDIS_URL names the monitored service, e.g. redis://mymaster/0,
+# and REDIS_SENTINELS lists the sentinels as host:port,host:port.
+REDIS_SENTINELS = env_host_ports("REDIS_SENTINELS")
 CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "relay")
 if REDIS_URL:
     CACHES = {
@@ -82,6 +93,14 @@ if REDIS_URL:
             },
         }
     }
+    if REDIS_SENTINELS:
+        CACHES["default"]["OPTIONS"].update(
+            {
+                "CLIENT_CLASS": "django_redis.client.SentinelClient",
+                "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
+                "SENTINELS": REDIS_SENTINELS,
+            }
+        )
 else:
     CACHES = {
         "default": {
