@@ -83,3 +83,19 @@ def test_an_oversized_body_is_a_413_envelope(relay_factory, sim):
                           json={"model": "gpt-4o", "messages": [{"role": "user", "content": "x" * 5000}]})
     assert response.status_code == 413
     validate(response.json(), "ErrorResponse")
+
+
+def test_a_cold_relay_fetches_the_catalogue_once_for_many_concurrent_requests(relay_factory, sim):
+    import asyncio
+
+    cold = relay_factory()
+    sim.configure(chunk_delay_ms=0)
+    before = len(sim.requests_to("/models"))
+
+    async def burst():
+        async with httpx.AsyncClient(headers=AUTH, timeout=30) as http:
+            return await asyncio.gather(*(http.get(f"{cold.url}/v1/models") for _ in range(20)))
+
+    responses = asyncio.run(burst())
+    assert all(r.status_code == 200 for r in responses)
+    assert len(sim.requests_to("/models")) - before == 5  # one fetch per feature, once
