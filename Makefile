@@ -7,7 +7,7 @@ PORT ?= 8787
 # More than one runs that many daphne processes on one socket (relay_site/serve.py; needs REDIS_URL).
 WEB_CONCURRENCY ?= 1
 
-.PHONY: install run test migrate simulator clean
+.PHONY: install run test migrate simulator bench clean
 
 install: $(VENV)/.installed
 
@@ -34,6 +34,14 @@ test: install
 # The 1min.ai simulator on its own, for trying the relay offline (see README).
 simulator: install
 	$(PY) -m tests.onemin_simulator --port $(or $(SIM_PORT),9100)
+
+# The overhead benchmark: writes bench/reports/<date>-overhead.md with plots (see bench/).
+bench: install $(VENV)/.bench-installed
+	$(PY) -m bench.run
+
+$(VENV)/.bench-installed: bench/requirements.txt
+	$(PY) -m pip install --quiet -r bench/requirements.txt
+	touch $@
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

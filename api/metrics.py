@@ -53,6 +53,10 @@ RATE_LIMIT_REJECTIONS = Counter(
     "relay_rate_limit_rejections", "Requests refused by the relay's own limits, by endpoint and limit.",
     ["endpoint", "limit"],
 )
+LOOP_LAG_SECONDS = Histogram(
+    "relay_event_loop_lag_seconds", "How late a 100 ms timer fired on the event loop.",
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5),
+)
 OPEN_STREAMS = Gauge(
     "relay_open_streams", "Event streams being sent to clients right now.", ["endpoint"],
     multiprocess_mode="livesum",
@@ -104,6 +108,10 @@ def observe_upstream(operation: str, status: str, seconds: float) -> None:
 
 def observe_overhead(endpoint: str, seconds: float) -> None:
     OVERHEAD_SECONDS.labels(endpoint_label(endpoint)).observe(seconds)
+
+
+def observe_loop_lag(seconds: float) -> None:
+    LOOP_LAG_SECONDS.observe(seconds)
 
 
 def stream_opened(endpoint: str) -> None:

@@ -9,7 +9,7 @@ import logging
 import time
 from typing import Any, Awaitable, Callable
 
-from api import metrics, request_trace
+from api import loop_monitor, metrics, request_trace
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -22,11 +22,15 @@ class TracingMiddleware:
     def __init__(self, app: ASGIApp, log_access: bool) -> None:
         self.app = app
         self.log_access = log_access
+        self.watching_loop = False  # one daphne process serves from one loop
 
     async def __call__(self, scope: Scope, receive, send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        if not self.watching_loop:
+            loop_monitor.ensure_started()
+            self.watching_loop = True
         incoming = None
         for name, value in scope["headers"]:
             if name == b"x-request-id":
