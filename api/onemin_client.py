@@ -1,21 +1,27 @@
-"""The one seam for HTTP to 1min.ai: a shared httpx.AsyncClient, timeouts and error mapping."""
+"""The one seam for HTTP to 1min.ai: a shared transport, timeouts and error mapping.
+
+Requests go straight to the transport (api/onemin_transport.py): httpx.AsyncClient's per-request
+work (cookie jar, auth and redirect flows, URL merging) bought nothing here and cost CPU on every call.
+"""
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from typing import Any, AsyncIterator
 from urllib.parse import urlsplit
 
 import httpx
+import orjson
 from django.conf import settings
 
 from api import metrics, request_trace
+from api.onemin_transport import LeanTransport
 from api.errors import UpstreamError, UpstreamTimeout
 from api.translators.upstream_errors import upstream_error
 
 _client: httpx.AsyncClient | None = None
-_client_loop: asyncio.AbstractEventLoop | None = None
+_transport: httpx.AsyncBaseTransport | None = None
+_transport_loop: asyncio.AbstractEventLoop | None = None
 # Tests replace the transport here (and only here) to put a fake upstream behind the seam.
 transport_override: httpx.AsyncBaseTransport | None = None
 
@@ -29,24 +35,48 @@ def _timeout(read: float | None = None) -> httpx.Timeout:
     )
 
 
-def client() -> httpx.AsyncClient:
-    """The process's client, made on first use in the running loop (one loop per daphne process)."""
-    global _client, _client_loop
+def transport() -> httpx.AsyncBaseTransport:
+    """The process's connection pool, made on first use in the running loop (one per daphne process)."""
+    global _transport, _transport_loop, _client
     loop = asyncio.get_running_loop()
-    if _client is None or _client_loop is not loop or _client.is_closed:
-        limits = httpx.Limits(
+    if _transport is None or _transport_loop is not loop:
+        _transport = transport_override or LeanTransport(
             max_connections=settings.UPSTREAM_MAX_CONNECTIONS,
-            max_keepalive_connections=settings.UPSTREAM_MAX_CONNECTIONS,
+            max_keepalive=settings.UPSTREAM_KEEPALIVE_CONNECTIONS,
         )
-        _client = httpx.AsyncClient(
-            timeout=_timeout(), limits=limits, transport=transport_override, follow_redirects=False
-        )
-        _client_loop = loop
+        _transport_loop, _client = loop, None
+    return _transport
+
+
+def client() -> httpx.AsyncClient:
+    """An httpx client over the same pool, for callers that want httpx's conveniences."""
+    global _client
+    pool = transport()
+    if _client is None or _client.is_closed:
+        _client = httpx.AsyncClient(timeout=_timeout(), transport=pool, follow_redirects=False)
     return _client
 
 
+async def _request(method: str, url: str, *, headers: dict[str, str], stream: bool = False,
+                   timeout: httpx.Timeout | None = None, **build: Any) -> httpx.Response:
+    """One request through the pool; the body is read (and the connection released) unless `stream`."""
+    request = httpx.Request(method, url, headers=headers, extensions={"timeout": (timeout or _timeout()).as_dict()}, **build)
+    response = await transport().handle_async_request(request)
+    response.request = request
+    if not stream:
+        try:
+            await response.aread()
+        except BaseException:
+            await response.aclose()
+            raise
+    return response
+
+
+_USER_AGENT = f"1min-relay/{settings.VERSION}"
+
+
 def _headers(api_key: str | None, accept: str = "application/json") -> dict[str, str]:
-    headers = {"Accept": accept}
+    headers = {"Accept": accept, "User-Agent": _USER_AGENT}
     if api_key is not None:
         headers["API-KEY"] = api_key
     request_id = request_trace.request_id()
@@ -84,15 +114,20 @@ def _raise_for(response: httpx.Response, body: bytes) -> None:
 
 def _decode(body: bytes) -> Any:
     try:
-        return json.loads(body)
-    except ValueError:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
         raise UpstreamError("1min.ai answered with a body that is not JSON.") from None
 
 
-async def _send(method: str, url: str, **kwargs: Any) -> httpx.Response:
-    wait = _Wait(_operation(method, url))
+def _json_body(payload: Any, headers: dict[str, str]) -> dict[str, Any]:
+    headers["Content-Type"] = "application/json"
+    return {"content": orjson.dumps(payload), "headers": headers}
+
+
+async def _send(method: str, url: str, stream: bool = False, **kwargs: Any) -> httpx.Response:
+    wait = _Wait(_operation(method, url, ":stream" if stream else ""))
     try:
-        response = await client().request(method, url, **kwargs)
+        response = await _request(method, url, stream=stream, **kwargs)
     except httpx.TimeoutException:
         wait.done("timeout")
         raise UpstreamTimeout("1min.ai did not answer in time.") from None
@@ -108,7 +143,7 @@ async def _send(method: str, url: str, **kwargs: Any) -> httpx.Response:
 
 async def post_json(url: str, api_key: str, payload: dict[str, Any]) -> Any:
     """POST a JSON body and return the decoded JSON answer, or raise the mapped error."""
-    response = await _send("POST", url, json=payload, headers=_headers(api_key))
+    response = await _send("POST", url, **_json_body(payload, _headers(api_key)))
     _raise_for(response, response.content)
     return _decode(response.content)
 
@@ -135,7 +170,8 @@ async def fetch_asset(url: str, max_bytes: int) -> tuple[bytes, str]:
     """Download a generated asset from the 1min.ai CDN: (bytes, content type)."""
     wait, status = _Wait("GET asset-download"), "error"
     try:
-        async with client().stream("GET", url, headers=_headers(None, "*/*")) as response:
+        response = await _request("GET", url, headers=_headers(None, "*/*"), stream=True)
+        try:
             status = str(response.status_code)
             if response.status_code != 200:
                 raise UpstreamError(f"The 1min.ai asset store answered HTTP {response.status_code}.")
@@ -145,6 +181,8 @@ async def fetch_asset(url: str, max_bytes: int) -> tuple[bytes, str]:
                 if len(chunks) > max_bytes:
                     raise UpstreamError("A generated asset is larger than the relay accepts.")
             return bytes(chunks), response.headers.get("content-type", "")
+        finally:
+            await response.aclose()
     except httpx.TimeoutException:
         status = "timeout"
         raise UpstreamTimeout("The 1min.ai asset store did not answer in time.") from None
@@ -184,23 +222,7 @@ class UpstreamStream:
 
 async def open_stream(url: str, api_key: str, payload: dict[str, Any]) -> UpstreamStream:
     """Start a streaming POST; a non-2xx answer is read whole and raised as the mapped error."""
-    http = client()
-    request = http.build_request(
-        "POST", url, json=payload, headers=_headers(api_key, "text/event-stream")
-    )
-    wait = _Wait(_operation("POST", url, ":stream"))
-    try:
-        response = await http.send(request, stream=True)
-    except httpx.TimeoutException:
-        wait.done("timeout")
-        raise UpstreamTimeout("1min.ai did not answer in time.") from None
-    except httpx.HTTPError:
-        wait.done("error")
-        raise UpstreamError("Could not reach 1min.ai.") from None
-    except BaseException:  # cancelled: the client went away
-        wait.done("cancelled")
-        raise
-    wait.done(str(response.status_code))
+    response = await _send("POST", url, stream=True, **_json_body(payload, _headers(api_key, "text/event-stream")))
     if response.status_code >= 300:
         try:
             body = await response.aread()
@@ -213,8 +235,10 @@ async def open_stream(url: str, api_key: str, payload: dict[str, Any]) -> Upstre
 
 
 async def aclose() -> None:
-    """Close the shared client (process shutdown, tests)."""
-    global _client
+    """Close the shared pool (process shutdown, tests)."""
+    global _client, _transport
     if _client is not None:
         await _client.aclose()
-        _client = None
+    elif _transport is not None:
+        await _transport.aclose()
+    _client = _transport = None

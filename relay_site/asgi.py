@@ -8,6 +8,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relay_site.settings")
 
 django_application = get_asgi_application()
 
-from relay_site.tracing import TracingMiddleware  # noqa: E402 - needs Django set up
+# Imported once Django is set up.
+from relay_site import daphne_tuning  # noqa: E402
+from relay_site.api_handler import ApiHandler, route  # noqa: E402
+from relay_site.tracing import TracingMiddleware  # noqa: E402
 
-application = TracingMiddleware(django_application, log_access=settings.ACCESS_LOG)
+daphne_tuning.apply()
+
+application = TracingMiddleware(route(ApiHandler(), django_application), log_access=settings.ACCESS_LOG)

@@ -48,6 +48,20 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
+# The admin's middleware. The API (/v1/, /healthz, /readyz, /metrics) is served without it
+# (relay_site/api_handler.py): it uses no sessions, cookies, CSRF tokens or frames, and under
+# ASGI each of these costs a thread hop per request. Middleware added to MIDDLEWARE and not
+# listed here applies to the API too.
+ADMIN_ONLY_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
 ROOT_URLCONF = "relay_site.urls"
 ASGI_APPLICATION = "relay_site.asgi.application"
 APPEND_SLASH = False
@@ -129,7 +143,7 @@ REST_FRAMEWORK = {
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_THROTTLE_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
     "UNAUTHENTICATED_USER": None,
 }
@@ -147,7 +161,10 @@ ONE_MIN_ASSET_CDN_URL = env_str("ONE_MIN_ASSET_CDN_URL", "https://asset.1min.ai"
 
 UPSTREAM_CONNECT_TIMEOUT = env_float("UPSTREAM_CONNECT_TIMEOUT", 10.0)
 UPSTREAM_READ_TIMEOUT = env_float("UPSTREAM_READ_TIMEOUT", 120.0)
-UPSTREAM_MAX_CONNECTIONS = env_int("UPSTREAM_MAX_CONNECTIONS", 200, minimum=1)
+# Concurrent calls to 1min.ai per process (an open stream holds one for its whole length).
+UPSTREAM_MAX_CONNECTIONS = env_int("UPSTREAM_MAX_CONNECTIONS", 1000, minimum=1)
+# Idle connections kept open for reuse per process.
+UPSTREAM_KEEPALIVE_CONNECTIONS = env_int("UPSTREAM_KEEPALIVE_CONNECTIONS", 100, minimum=0)
 
 WEB_SEARCH_NUM_OF_SITE = env_int("WEB_SEARCH_NUM_OF_SITE", 1, minimum=1)
 WEB_SEARCH_MAX_WORD = env_int("WEB_SEARCH_MAX_WORD", 500, minimum=1)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, AsyncIterator
 
 from django.conf import settings
@@ -34,8 +35,14 @@ class ChatStream:
 @dataclass
 class _Prepared:
     body: dict[str, Any]
-    prompt_tokens: int
+    messages: list[dict[str, Any]]
+    model: str
     web_search: bool
+
+    @cached_property
+    def prompt_tokens(self) -> int:
+        """Counted only when 1min.ai does not report the prompt's tokens (it usually does)."""
+        return token_counting.count_messages(self.messages, self.model)
 
 
 def _web_search(enabled: bool) -> dict[str, Any] | None:
@@ -66,8 +73,7 @@ async def _prepare(request: ChatRequest, api_key: str) -> _Prepared:
         images=paths,
         web_search=_web_search(request.web_search),
     )
-    prompt_tokens = token_counting.count_messages(request.messages, request.upstream_model)
-    return _Prepared(dict(body), prompt_tokens, request.web_search)
+    return _Prepared(dict(body), request.messages, request.upstream_model, request.web_search)
 
 
 def _ids() -> tuple[str, int]:
@@ -95,7 +101,7 @@ async def complete(request: ChatRequest, api_key: str, call: CallContext) -> Cha
     limited, cut = limit_text(text, request.stop, request.max_tokens, request.upstream_model)
     metadata = tr.metadata_of(record)
     reason = cut or tr.finish_reason(metadata.get("finishReason"))
-    usage = _usage(metadata, prepared.prompt_tokens, limited, request.upstream_model, exact=cut is None)
+    usage = _usage(metadata, prepared, limited, request.upstream_model, exact=cut is None)
     call.note_usage(usage["prompt_tokens"], usage["completion_tokens"], _credits(metadata))
     completion_id, created = _ids()
     return ChatResult(
@@ -110,13 +116,12 @@ def _credits(metadata: dict[str, Any]) -> int | None:
         return None
 
 
-def _usage(metadata: dict[str, Any], prompt_tokens: int, text: str, model: str, exact: bool) -> dict[str, Any]:
+def _usage(metadata: dict[str, Any], prepared: _Prepared, text: str, model: str, exact: bool) -> dict[str, Any]:
     """Upstream counts when it gave real ones; local counts otherwise, or for a cut answer."""
     upstream = tr.upstream_usage(metadata)
-    if upstream is not None:
-        prompt_tokens = upstream[0] or prompt_tokens
-        if exact and upstream[1] > 0:
-            return tr.usage_object(prompt_tokens, upstream[1])
+    prompt_tokens = (upstream[0] if upstream is not None else 0) or prepared.prompt_tokens
+    if upstream is not None and exact and upstream[1] > 0:
+        return tr.usage_object(prompt_tokens, upstream[1])
     return tr.usage_object(prompt_tokens, token_counting.count_text(text, model))
 
 
@@ -245,7 +250,7 @@ async def _frames(
             yield content_frame(tail)
         reason = limiter.finish_reason or tr.finish_reason(metadata.get("finishReason"))
         yield data_frame(tr.chunk(completion_id, created, model, {}, reason, usage_wanted))
-        usage = _usage(metadata, prepared.prompt_tokens, limiter.emitted, request.upstream_model, exact=limiter.finish_reason is None)
+        usage = _usage(metadata, prepared, limiter.emitted, request.upstream_model, exact=limiter.finish_reason is None)
         call.note_usage(usage["prompt_tokens"], usage["completion_tokens"], _credits(metadata))
         if usage_wanted:
             yield data_frame(tr.usage_chunk(completion_id, created, model, usage))

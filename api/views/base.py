@@ -3,9 +3,10 @@ from __future__ import annotations
 
 from typing import Any, AsyncIterator
 
+import orjson
 from adrf.views import APIView
 from django.http import HttpResponse, StreamingHttpResponse
-from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 
 from api import metrics, request_trace
 from api.call_context import CallContext, tracked
@@ -71,8 +72,20 @@ async def _counted_open(frames: AsyncIterator[bytes], endpoint: str) -> AsyncIte
             await close()
 
 
-def json_response(body: Any, headers: dict[str, str] | None = None, status: int = 200) -> Response:
-    return Response(body, status=status, headers=headers)
+def json_response(body: Any, headers: dict[str, str] | None = None, status: int = 200) -> HttpResponse:
+    """A JSON answer encoded right here: a DRF Response would be rendered later in a thread hop."""
+    return HttpResponse(
+        orjson.dumps(body, default=_json_fallback), status=status, headers=headers,
+        content_type="application/json",
+    )
+
+
+_drf_encoder = JSONEncoder()
+
+
+def _json_fallback(value: Any) -> Any:
+    """What orjson does not know (Decimal, lazy strings, ...) is encoded as DRF would."""
+    return _drf_encoder.default(value)
 
 
 def event_stream(frames, headers: dict[str, str] | None = None) -> StreamingHttpResponse:
