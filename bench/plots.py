@@ -83,8 +83,8 @@ def _search(results: dict[str, Any], path: Path) -> None:
 def _streams(s: dict[str, Any], path: Path) -> None:
     t = [p[0] for p in s["timeline"]]
     fig, ax = plt.subplots(figsize=(7, 4.2))
-    ax.plot(t, [p[1] for p in s["timeline"]], color="tab:blue", label="streams with a first byte")
-    ax.set(xlabel="seconds", ylabel="streams opened")
+    ax.plot(t, [p[1] for p in s["timeline"]], color="tab:blue", label="streams open")
+    ax.set(xlabel="seconds", ylabel="streams open at once")
     mem = ax.twinx()
     mem.plot(t, [p[2] / 2**20 for p in s["timeline"]], color="tab:orange", label="relay RSS")
     mem.set_ylabel("relay RSS (MiB)")

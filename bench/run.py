@@ -161,7 +161,14 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             for name in ("relay", "floor-drf", "relay-stream"):
                 search[name] = await bench.p99_search(eps[name], duration=5 * d)
 
-            results["streams"] = await bench.streams(eps["relay-stream"], count=args.streams)
+            # A fresh relay for the streams, so earlier load's heap does not hide what streams cost.
+            fresh = procs.relay("relay-streams", env, workdir, RELAY_CPU).start()
+            started.append(fresh)
+            stream_body = json.dumps({**CHAT, "stream": True}).encode()
+            ep_streams = Endpoint("relay-stream", loadgen.Target(f"{fresh.url}/v1/chat/completions", stream_body, AUTH, stream=True), fresh, _is_relay_stream)
+            await bench.measure(ep_streams, connections=20, duration=2 * d)  # imports, pools, model list
+            results["streams"] = await bench.streams(ep_streams, count=args.streams)
+            fresh.stop()
 
             redis_url = _redis_url()
             if redis_url:
