@@ -5,11 +5,13 @@ response has been sent (for a stream: when the stream ends, however it ends).
 """
 from __future__ import annotations
 
+import logging
 import time
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Awaitable, Callable
 
 FinishHook = Callable[["CallContext"], Awaitable[None]]
+logger = logging.getLogger(__name__)
 
 
 @dataclass
@@ -50,9 +52,7 @@ class CallContext:
             try:
                 await hook(self)
             except Exception:  # noqa: BLE001
-                import logging
-
-                logging.getLogger(__name__).exception("call finish hook failed")
+                logger.exception("call finish hook failed")
 
 
 async def tracked(frames: AsyncIterator[bytes], call: CallContext) -> AsyncIterator[bytes]:
@@ -69,4 +69,10 @@ async def tracked(frames: AsyncIterator[bytes], call: CallContext) -> AsyncItera
         close = getattr(frames, "aclose", None)
         if close is not None:
             await close()  # runs the producer's cleanup (closing the upstream) right away
+        if call.cut_short:
+            # Operators see partial answers; usage hooks read the same fields from `call`.
+            logger.info(
+                "stream cut short: endpoint=%s model=%s prompt_tokens=%d completion_tokens=%d",
+                call.endpoint, call.model, call.prompt_tokens, call.completion_tokens,
+            )
         await call.finish()

@@ -117,12 +117,20 @@ def error_response(error: RelayError) -> Any:
     return response
 
 
-def _from_drf(exc: Any) -> RelayError:
+def _from_drf(exc: Any, accepted: list[str] | None = None) -> RelayError:
+    """`accepted`: the media types the view parses (JSON unless it says otherwise)."""
     from rest_framework import exceptions as drf_exceptions
 
     detail = exc.detail
     message = detail if isinstance(detail, str) else str(detail)
+    accepted = accepted or ["application/json"]
     if isinstance(exc, drf_exceptions.ParseError):
+        if "application/json" not in accepted:
+            return InvalidRequest(
+                f"We could not parse the body of your request. ({message}) "
+                f"This endpoint expects {' or '.join(accepted)}.",
+                code="invalid_body",
+            )
         return InvalidRequest(
             "We could not parse the JSON body of your request. "
             f"({message}) The OpenAI API expects a JSON payload.",
@@ -130,7 +138,7 @@ def _from_drf(exc: Any) -> RelayError:
         )
     if isinstance(exc, drf_exceptions.UnsupportedMediaType):
         return RelayError(
-            f"{message} Send the body as application/json.",
+            f"{message} Send the body as {' or '.join(accepted)}.",
             status=415,
             type="invalid_request_error",
             code="unsupported_media_type",
@@ -144,9 +152,9 @@ def _from_drf(exc: Any) -> RelayError:
     return RelayError(message, status=exc.status_code, type="invalid_request_error")
 
 
-def to_relay_error(exc: BaseException) -> RelayError | None:
+def to_relay_error(exc: BaseException, accepted: list[str] | None = None) -> RelayError | None:
     """The client-facing error for `exc`, or None when it is a bug (rendered as a plain 500)."""
-    from django.core.exceptions import RequestDataTooBig
+    from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
     from django.http import Http404
     from rest_framework import exceptions as drf_exceptions
 
@@ -154,8 +162,10 @@ def to_relay_error(exc: BaseException) -> RelayError | None:
         return exc
     if isinstance(exc, RequestDataTooBig):
         return PayloadTooLarge("The request body is too large.")
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return InvalidRequest(f"The form has too many parts: {exc}", code="too_many_parts")
     if isinstance(exc, drf_exceptions.APIException):
-        return _from_drf(exc)
+        return _from_drf(exc, accepted)
     if isinstance(exc, Http404):
         return NotFound("Not found.")
     return None
@@ -163,7 +173,9 @@ def to_relay_error(exc: BaseException) -> RelayError | None:
 
 def exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
     """DRF's EXCEPTION_HANDLER: every error under /v1/ leaves through here."""
-    error = to_relay_error(exc)
+    view = context.get("view")
+    accepted = [p.media_type for p in getattr(view, "parser_classes", None) or []]
+    error = to_relay_error(exc, accepted or None)
     if error is None:
         logger.exception("unhandled error in %s", context.get("view"))
         error = RelayError("The relay hit an internal error.", code="internal_error")

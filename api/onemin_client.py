@@ -1,11 +1,13 @@
-"""The one seam for HTTP to 1min.ai: a shared transport, timeouts and error mapping.
+"""The one seam for HTTP to 1min.ai: a shared connection pool, timeouts, retries and error mapping.
 
 Requests go straight to the transport (api/onemin_transport.py): httpx.AsyncClient's per-request
-work (cookie jar, auth and redirect flows, URL merging) bought nothing here and cost CPU on every call.
+work (cookie jar, auth and redirect flows, URL merging) bought nothing here and cost CPU on every
+call. The client is kept for the one thing that needs it, following redirects of asset URLs.
 """
 from __future__ import annotations
 
 import asyncio
+import logging
 import time
 from typing import Any, AsyncIterator
 from urllib.parse import urlsplit
@@ -15,15 +17,25 @@ import orjson
 from django.conf import settings
 
 from api import metrics, request_trace
-from api.onemin_transport import LeanTransport
 from api.errors import UpstreamError, UpstreamTimeout
+from api.onemin_transport import LeanTransport
+from api.retry_policy import RetryPolicy
 from api.translators.upstream_errors import upstream_error
 
+logger = logging.getLogger(__name__)
+
 _client: httpx.AsyncClient | None = None
+_client_loop: asyncio.AbstractEventLoop | None = None
 _transport: httpx.AsyncBaseTransport | None = None
 _transport_loop: asyncio.AbstractEventLoop | None = None
 # Tests replace the transport here (and only here) to put a fake upstream behind the seam.
 transport_override: httpx.AsyncBaseTransport | None = None
+# Tests replace the policy (its sleep and random) so retries are checked without waiting.
+retry_policy_override: RetryPolicy | None = None
+
+# Failures where no request reached 1min.ai: safe to send again even though calls are billed.
+_NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_USER_AGENT = f"1min-relay/{settings.VERSION}"
 
 
 def _timeout(read: float | None = None) -> httpx.Timeout:
@@ -37,42 +49,27 @@ def _timeout(read: float | None = None) -> httpx.Timeout:
 
 def transport() -> httpx.AsyncBaseTransport:
     """The process's connection pool, made on first use in the running loop (one per daphne process)."""
-    global _transport, _transport_loop, _client
+    global _transport, _transport_loop
+    if transport_override is not None:
+        return transport_override
     loop = asyncio.get_running_loop()
     if _transport is None or _transport_loop is not loop:
-        _transport = transport_override or LeanTransport(
+        _transport = LeanTransport(
             max_connections=settings.UPSTREAM_MAX_CONNECTIONS,
             max_keepalive=settings.UPSTREAM_KEEPALIVE_CONNECTIONS,
         )
-        _transport_loop, _client = loop, None
+        _transport_loop = loop
     return _transport
 
 
 def client() -> httpx.AsyncClient:
-    """An httpx client over the same pool, for callers that want httpx's conveniences."""
-    global _client
-    pool = transport()
-    if _client is None or _client.is_closed:
-        _client = httpx.AsyncClient(timeout=_timeout(), transport=pool, follow_redirects=False)
+    """An httpx client over the same pool, for what needs httpx's conveniences (redirects)."""
+    global _client, _client_loop
+    loop = asyncio.get_running_loop()
+    if _client is None or _client_loop is not loop or _client.is_closed:
+        _client = httpx.AsyncClient(timeout=_timeout(), transport=transport(), follow_redirects=False)
+        _client_loop = loop
     return _client
-
-
-async def _request(method: str, url: str, *, headers: dict[str, str], stream: bool = False,
-                   timeout: httpx.Timeout | None = None, **build: Any) -> httpx.Response:
-    """One request through the pool; the body is read (and the connection released) unless `stream`."""
-    request = httpx.Request(method, url, headers=headers, extensions={"timeout": (timeout or _timeout()).as_dict()}, **build)
-    response = await transport().handle_async_request(request)
-    response.request = request
-    if not stream:
-        try:
-            await response.aread()
-        except BaseException:
-            await response.aclose()
-            raise
-    return response
-
-
-_USER_AGENT = f"1min-relay/{settings.VERSION}"
 
 
 def _headers(api_key: str | None, accept: str = "application/json") -> dict[str, str]:
@@ -83,6 +80,11 @@ def _headers(api_key: str | None, accept: str = "application/json") -> dict[str,
     if request_id is not None:
         headers["X-Request-ID"] = request_id  # so 1min.ai-side logs can be matched to ours
     return headers
+
+
+def _json_body(payload: Any, headers: dict[str, str]) -> dict[str, Any]:
+    headers["Content-Type"] = "application/json"
+    return {"content": orjson.dumps(payload), "headers": headers}
 
 
 def _operation(method: str, url: str, suffix: str = "") -> str:
@@ -119,26 +121,88 @@ def _decode(body: bytes) -> Any:
         raise UpstreamError("1min.ai answered with a body that is not JSON.") from None
 
 
-def _json_body(payload: Any, headers: dict[str, str]) -> dict[str, Any]:
-    headers["Content-Type"] = "application/json"
-    return {"content": orjson.dumps(payload), "headers": headers}
+def retry_policy() -> RetryPolicy:
+    if retry_policy_override is not None:
+        return retry_policy_override
+    return RetryPolicy(
+        max_retries=settings.UPSTREAM_MAX_RETRIES,
+        base_delay=settings.UPSTREAM_RETRY_BASE_DELAY,
+        max_wait=settings.UPSTREAM_RETRY_MAX_WAIT,
+    )
 
 
-async def _send(method: str, url: str, stream: bool = False, **kwargs: Any) -> httpx.Response:
-    wait = _Wait(_operation(method, url, ":stream" if stream else ""))
-    try:
-        response = await _request(method, url, stream=stream, **kwargs)
-    except httpx.TimeoutException:
-        wait.done("timeout")
-        raise UpstreamTimeout("1min.ai did not answer in time.") from None
-    except httpx.HTTPError:
-        wait.done("error")
-        raise UpstreamError("Could not reach 1min.ai.") from None
-    except BaseException:  # cancelled: the client went away
-        wait.done("cancelled")
-        raise
-    wait.done(str(response.status_code))
+async def _request(method: str, url: str, *, stream: bool, follow_redirects: bool,
+                   timeout: httpx.Timeout | None = None, **build: Any) -> httpx.Response:
+    """One attempt; the body is read (and the connection released) unless `stream`."""
+    if follow_redirects:
+        http = client()
+        request = http.build_request(method, url, timeout=timeout or _timeout(), **build)
+        return await http.send(request, stream=stream, follow_redirects=True)
+    request = httpx.Request(method, url, extensions={"timeout": (timeout or _timeout()).as_dict()}, **build)
+    response = await transport().handle_async_request(request)
+    response.request = request
+    if not stream:
+        try:
+            await response.aread()
+        except BaseException:
+            await response.aclose()
+            raise
     return response
+
+
+async def _send(
+    method: str, url: str, *, stream: bool = False, follow_redirects: bool = False,
+    operation: str | None = None, **kwargs: Any,
+) -> httpx.Response:
+    """Send one request, retrying only failures where 1min.ai cannot have run (and billed) it.
+
+    Retried: no connection could be made, or a 429/502/503/52x came back. Never retried: a
+    timeout or a break after the request was sent, or anything once a 2xx began (for streams,
+    nothing has reached our client until this returns).
+    """
+    policy = retry_policy()
+    operation = operation or _operation(method, url, ":stream" if stream else "")
+    retries = 0
+    while True:
+        wait = _Wait(operation)
+        try:
+            response = await _request(method, url, stream=stream, follow_redirects=follow_redirects, **kwargs)
+        except _NOT_SENT as exc:
+            wait.done("timeout" if isinstance(exc, httpx.TimeoutException) else "error")
+            delay = policy.delay(retries)
+            if delay is None:
+                if isinstance(exc, httpx.TimeoutException):
+                    raise UpstreamTimeout("1min.ai could not be reached in time.") from None
+                raise UpstreamError("Could not reach 1min.ai.") from None
+            reason = type(exc).__name__
+        except httpx.TimeoutException:
+            wait.done("timeout")
+            raise UpstreamTimeout("1min.ai did not answer in time.") from None
+        except httpx.HTTPError:
+            wait.done("error")
+            raise UpstreamError("Could not reach 1min.ai.") from None
+        except BaseException:  # cancelled: the client went away
+            wait.done("cancelled")
+            raise
+        else:
+            wait.done(str(response.status_code))
+            if not policy.retryable_status(response.status_code):
+                return response
+            delay = policy.delay(retries, response.headers.get("retry-after"))
+            if delay is None:
+                return response  # the caller maps it to the client's error (Retry-After kept)
+            reason = f"HTTP {response.status_code}"
+            await response.aclose()
+        retries += 1
+        logger.warning(
+            "1min.ai %s %s failed (%s); retry %d of %d in %.2fs",
+            method, urlsplit(url).path, reason, retries, policy.max_retries, delay,
+        )
+        backoff = request_trace.upstream_started()  # waiting on 1min.ai's trouble, not relay work
+        try:
+            await policy.sleep(delay)
+        finally:
+            request_trace.upstream_ended(backoff)
 
 
 async def post_json(url: str, api_key: str, payload: dict[str, Any]) -> Any:
@@ -168,11 +232,11 @@ async def upload_asset(api_key: str, filename: str, data: bytes, content_type: s
 
 async def fetch_asset(url: str, max_bytes: int) -> tuple[bytes, str]:
     """Download a generated asset from the 1min.ai CDN: (bytes, content type)."""
-    wait, status = _Wait("GET asset-download"), "error"
     try:
-        response = await _request("GET", url, headers=_headers(None, "*/*"), stream=True)
+        # Signed storage URLs may redirect between buckets; they come from 1min.ai, not clients.
+        response = await _send("GET", url, stream=True, follow_redirects=True,
+                               headers=_headers(None, "*/*"), operation="GET asset")
         try:
-            status = str(response.status_code)
             if response.status_code != 200:
                 raise UpstreamError(f"The 1min.ai asset store answered HTTP {response.status_code}.")
             chunks = bytearray()
@@ -184,44 +248,56 @@ async def fetch_asset(url: str, max_bytes: int) -> tuple[bytes, str]:
         finally:
             await response.aclose()
     except httpx.TimeoutException:
-        status = "timeout"
         raise UpstreamTimeout("The 1min.ai asset store did not answer in time.") from None
     except httpx.HTTPError:
         raise UpstreamError("Could not reach the 1min.ai asset store.") from None
-    finally:
-        wait.done(status)
 
 
 class UpstreamStream:
     """An open streaming response; iterate `chunks()` and always `aclose()`."""
 
-    def __init__(self, response: httpx.Response) -> None:
+    def __init__(self, response: httpx.Response, idle_timeout: float, decoded: bool = False) -> None:
         self._response = response
+        self._idle_timeout = idle_timeout
+        self._decoded = decoded  # undo any Content-Encoding (files), or pass bytes raw (SSE)
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {k.lower(): v for k, v in self._response.headers.items()}
 
     async def chunks(self) -> AsyncIterator[bytes]:
-        # Time spent waiting for the next chunk is upstream time, not relay overhead.
-        raw = self._response.aiter_raw()
+        """The body; a silence longer than the idle timeout ends it with UpstreamTimeout."""
+        pieces = self._response.aiter_bytes() if self._decoded else self._response.aiter_raw()
         try:
             while True:
+                # Time spent waiting for the next chunk is upstream time, not relay overhead.
                 trace = request_trace.upstream_started()
                 try:
-                    chunk = await anext(raw)
+                    async with asyncio.timeout(self._idle_timeout):
+                        chunk = await anext(pieces)
+                except StopAsyncIteration:
+                    return
                 finally:
                     request_trace.upstream_ended(trace)
                 yield chunk
-        except StopAsyncIteration:
-            return
-        except httpx.TimeoutException:
-            raise UpstreamTimeout("1min.ai stopped sending the stream.") from None
+        except (TimeoutError, httpx.TimeoutException):
+            raise UpstreamTimeout(
+                f"1min.ai stopped sending the stream (nothing for {self._idle_timeout:g}s)."
+            ) from None
         except httpx.HTTPError:
             raise UpstreamError("The connection to 1min.ai broke during the stream.") from None
+        finally:
+            await pieces.aclose()
 
     async def aclose(self) -> None:
         await self._response.aclose()
 
 
 async def open_stream(url: str, api_key: str, payload: dict[str, Any]) -> UpstreamStream:
-    """Start a streaming POST; a non-2xx answer is read whole and raised as the mapped error."""
+    """Start a streaming POST; a non-2xx answer is read whole and raised as the mapped error.
+
+    Retries (see `_send`) happen only here, before the stream is handed to the caller.
+    """
     response = await _send("POST", url, stream=True, **_json_body(payload, _headers(api_key, "text/event-stream")))
     if response.status_code >= 300:
         try:
@@ -231,14 +307,28 @@ async def open_stream(url: str, api_key: str, payload: dict[str, Any]) -> Upstre
         finally:
             await response.aclose()
         _raise_for(response, body)
-    return UpstreamStream(response)
+    return UpstreamStream(response, _idle_timeout())
+
+
+def _idle_timeout() -> float:
+    return settings.UPSTREAM_STREAM_IDLE_TIMEOUT or settings.UPSTREAM_READ_TIMEOUT
+
+
+async def open_asset(url: str) -> UpstreamStream:
+    """Start downloading a generated asset (signed temporary URL or CDN) for streaming it on."""
+    response = await _send("GET", url, stream=True, follow_redirects=True,
+                           headers=_headers(None, "*/*"), operation="GET asset:stream")
+    if response.status_code != 200:
+        await response.aclose()
+        raise UpstreamError(f"The 1min.ai asset store answered HTTP {response.status_code}.")
+    return UpstreamStream(response, _idle_timeout(), decoded=True)
 
 
 async def aclose() -> None:
     """Close the shared pool (process shutdown, tests)."""
     global _client, _transport
     if _client is not None:
-        await _client.aclose()
+        await _client.aclose()  # closes its transport too
     elif _transport is not None:
         await _transport.aclose()
     _client = _transport = None

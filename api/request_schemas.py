@@ -5,6 +5,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.errors import InvalidRequest
+from api.structured_output import TextFormat, parse_format
+from api.translators.responses import items_from_chat, items_to_messages, normalize_input
 
 ONLINE_SUFFIX = ":online"
 CHAT_ROLES = {"system", "developer", "user", "assistant", "tool", "function"}
@@ -133,3 +135,212 @@ def parse_chat(body: Any) -> ChatRequest:
         stop=_stop(body.get("stop")),
         max_tokens=max_tokens,
     )
+
+
+# ---- POST /v1/responses ----------------------------------------------------------------------
+
+REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
+REASONING_SUMMARIES = ("auto", "concise", "detailed")
+VERBOSITIES = ("low", "medium", "high")
+TOOL_CHOICES = ("none", "auto", "required")
+# Parameters of OpenAI's Responses API that this relay cannot honour: refused, never ignored.
+UNSUPPORTED = {
+    "background": "Background responses are not supported by this relay.",
+    "conversation": "The Conversations API is not supported by this relay; use `previous_response_id`.",
+    "prompt": "Prompt templates are not supported by this relay; send `input` and `instructions`.",
+}
+
+
+@dataclass
+class ResponsesRequest:
+    model: str  # as sent, `:online` included
+    upstream_model: str
+    web_search: bool
+    items: list[dict[str, Any]]  # this turn's input as stored and listed by input_items
+    messages: list[dict[str, Any]]  # this turn's input as chat messages, for the prompt
+    instructions: str | None = None
+    text_format: TextFormat = field(default_factory=TextFormat)
+    verbosity: str | None = None
+    reasoning: dict[str, Any] = field(default_factory=lambda: {"effort": None, "summary": None})
+    max_output_tokens: int | None = None
+    previous_response_id: str | None = None
+    store: bool = True
+    stream: bool = False
+    echo: dict[str, Any] = field(default_factory=dict)  # accepted, not forwarded, echoed back
+
+
+def _optional(body: dict[str, Any], name: str, kind: type | tuple[type, ...], what: str) -> Any:
+    value = body.get(name)
+    if value is None:
+        return None
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    # bool is an int in Python, but `true` is not a number in JSON.
+    if not isinstance(value, kinds) or (isinstance(value, bool) and bool not in kinds):
+        raise InvalidRequest(f"`{name}` must be {what}.", param=name, code="invalid_type")
+    return value
+
+
+def _number(body: dict[str, Any], name: str, low: float, high: float) -> float:
+    value = _optional(body, name, (int, float), "a number")
+    if value is None:
+        return 1.0
+    if not low <= value <= high:
+        raise InvalidRequest(f"`{name}` must be between {low:g} and {high:g}.", param=name, code="invalid_value")
+    return value
+
+
+def _one_of(value: Any, allowed: tuple[str, ...], param: str) -> Any:
+    if value is not None and value not in allowed:
+        raise InvalidRequest(
+            f"Invalid value for `{param}`: {value!r}. Supported values are: {', '.join(allowed)}.",
+            param=param, code="invalid_value",
+        )
+    return value
+
+
+def _metadata(value: Any) -> dict[str, str]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict) or len(value) > 16 or not all(
+        isinstance(k, str) and len(k) <= 64 and isinstance(v, str) and len(v) <= 512 for k, v in value.items()
+    ):
+        raise InvalidRequest(
+            "`metadata` must be an object of at most 16 string keys (64 characters) with string values "
+            "(512 characters).", param="metadata", code="invalid_value",
+        )
+    return value
+
+
+def _tools(value: Any) -> list[dict[str, Any]]:
+    if value is None:
+        return []
+    if not isinstance(value, list):
+        raise InvalidRequest("`tools` must be a list.", param="tools", code="invalid_type")
+    tools = []
+    for i, tool in enumerate(value):
+        if not isinstance(tool, dict) or not isinstance(tool.get("type"), str):
+            raise InvalidRequest(f"`tools[{i}]` must be an object with a `type`.", param=f"tools[{i}]")
+        if tool["type"] == "function":
+            if not isinstance(tool.get("name"), str) or not tool["name"]:
+                raise InvalidRequest(f"Missing required parameter: `tools[{i}].name`.", param=f"tools[{i}].name",
+                                     code="missing_required_parameter")
+            # As OpenAI echoes function tools: strict by default, parameters always present.
+            tool = {"type": "function", "description": None, **tool}
+            tool.setdefault("parameters", None)
+            tool["strict"] = True if tool.get("strict") is None else bool(tool["strict"])
+        tools.append(tool)
+    return tools
+
+
+def _tool_choice(value: Any) -> Any:
+    if value is None:
+        return "auto"
+    if isinstance(value, str):
+        return _one_of(value, TOOL_CHOICES, "tool_choice")
+    if isinstance(value, dict) and isinstance(value.get("type"), str):
+        return value
+    raise InvalidRequest("`tool_choice` must be none, auto, required or a tool object.", param="tool_choice")
+
+
+def _top_logprobs(body: dict[str, Any]) -> int | None:
+    value = _optional(body, "top_logprobs", int, "an integer")
+    if value is not None and not 0 <= value <= 20:
+        raise InvalidRequest("`top_logprobs` must be between 0 and 20.", param="top_logprobs", code="invalid_value")
+    return value
+
+
+def _text_format(body: dict[str, Any]) -> tuple[TextFormat, str | None]:
+    """`text.format` (OpenAI) or `response_format` (the earlier relay, chat style), and verbosity."""
+    text, legacy = body.get("text"), body.get("response_format")
+    if text is not None and not isinstance(text, dict):
+        raise InvalidRequest("`text` must be an object.", param="text", code="invalid_type")
+    text = text or {}
+    verbosity = _one_of(text.get("verbosity"), VERBOSITIES, "text.verbosity")
+    if legacy is not None and text.get("format") is not None:
+        raise InvalidRequest("Send either `text.format` or `response_format`, not both.", param="response_format")
+    if legacy is not None:
+        return parse_format(legacy, "response_format", chat_style=True), verbosity
+    return parse_format(text.get("format"), "text.format"), verbosity
+
+
+def _reasoning(body: dict[str, Any]) -> dict[str, Any]:
+    reasoning = body.get("reasoning")
+    if reasoning is not None and not isinstance(reasoning, dict):
+        raise InvalidRequest("`reasoning` must be an object.", param="reasoning", code="invalid_type")
+    reasoning = reasoning or {}
+    effort = _one_of(reasoning.get("effort"), REASONING_EFFORTS, "reasoning.effort")
+    legacy = _one_of(body.get("reasoning_effort"), REASONING_EFFORTS, "reasoning_effort")
+    if effort is not None and legacy is not None and effort != legacy:
+        raise InvalidRequest("`reasoning.effort` and `reasoning_effort` disagree; send one.", param="reasoning_effort")
+    summary = _one_of(reasoning.get("summary"), REASONING_SUMMARIES, "reasoning.summary")
+    return {"effort": effort or legacy, "summary": summary}
+
+
+def _input(body: dict[str, Any]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    if body.get("input") is not None and body.get("messages") is not None:
+        raise InvalidRequest("Send either `input` or `messages` (the older chat-style field), not both.", param="messages")
+    if body.get("messages") is not None:
+        messages = parse_messages(body["messages"])
+        return items_from_chat(messages), messages
+    if body.get("input") is None:
+        raise InvalidRequest("Missing required parameter: `input`.", param="input", code="missing_required_parameter")
+    items = normalize_input(body["input"])
+    return items, items_to_messages(items)
+
+
+def parse_responses(body: Any) -> ResponsesRequest:
+    body = require_object(body)
+    for name, reason in UNSUPPORTED.items():
+        if body.get(name):
+            raise InvalidRequest(reason, param=name, code="unsupported_parameter")
+    model, upstream_model, web_search = parse_model(body.get("model"))
+    items, messages = _input(body)
+    text_format, verbosity = _text_format(body)
+    parallel = _optional(body, "parallel_tool_calls", bool, "a boolean")
+    store = _optional(body, "store", bool, "a boolean")
+    stream = _optional(body, "stream", bool, "a boolean")
+    echo = {
+        "temperature": _number(body, "temperature", 0, 2),
+        "top_p": _number(body, "top_p", 0, 1),
+        "tools": _tools(body.get("tools")),
+        "tool_choice": _tool_choice(body.get("tool_choice")),
+        "parallel_tool_calls": True if parallel is None else parallel,
+        "metadata": _metadata(body.get("metadata")),
+        "truncation": _one_of(body.get("truncation"), ("auto", "disabled"), "truncation") or "disabled",
+        "service_tier": _one_of(body.get("service_tier"), ("auto", "default", "flex", "scale", "priority"), "service_tier"),
+        "top_logprobs": _top_logprobs(body),
+        "max_tool_calls": _optional(body, "max_tool_calls", int, "an integer"),
+        "user": _optional(body, "user", str, "a string"),
+        "safety_identifier": _optional(body, "safety_identifier", str, "a string"),
+        "prompt_cache_key": _optional(body, "prompt_cache_key", str, "a string"),
+    }
+    _optional(body, "include", list, "a list")
+    previous = _optional(body, "previous_response_id", str, "a string")
+    instructions = _optional(body, "instructions", str, "a string")
+    return ResponsesRequest(
+        model=model, upstream_model=upstream_model, web_search=web_search, items=items, messages=messages,
+        instructions=instructions or None, text_format=text_format, verbosity=verbosity,
+        reasoning=_reasoning(body), max_output_tokens=_positive_int(body, "max_output_tokens"),
+        previous_response_id=previous or None, store=True if store is None else store,
+        stream=bool(stream), echo=echo,
+    )
+
+
+@dataclass
+class ItemListParams:
+    limit: int = 20
+    order: str = "desc"
+    after: str | None = None
+
+
+def parse_item_list_params(query: Any) -> ItemListParams:
+    """`limit` (1-100), `order` (asc or desc) and `after` of GET /v1/responses/{id}/input_items."""
+    raw_limit = query.get("limit")
+    limit = 20
+    if raw_limit not in (None, ""):
+        if not str(raw_limit).isdigit() or not 1 <= int(raw_limit) <= 100:
+            raise InvalidRequest("`limit` must be an integer between 1 and 100.", param="limit", code="invalid_value")
+        limit = int(raw_limit)
+    order = query.get("order") or "desc"
+    _one_of(order, ("asc", "desc"), "order")
+    return ItemListParams(limit, order, query.get("after") or None)

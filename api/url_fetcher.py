@@ -28,6 +28,12 @@ def is_public_address(address: str) -> bool:
     return ip.is_global and not ip.is_multicast and ip not in _METADATA
 
 
+def _allowlisted(address: str, port: int) -> bool:
+    """An operator's explicit exception for one private address and port (an internal image host)."""
+    literal = f"[{address}]" if ":" in address else address
+    return f"{literal}:{port}" in settings.IMAGE_FETCH_PRIVATE_ALLOWLIST
+
+
 def _reject(url: str, why: str) -> InvalidRequest:
     return InvalidRequest(f"Image URL {url[:200]} cannot be fetched: {why}.", param="image_url", code="invalid_image_url")
 
@@ -44,7 +50,7 @@ async def _resolve(host: str, port: int) -> str:
     if not settings.IMAGE_FETCH_ALLOW_PRIVATE:
         # Every address must be public: a name that also resolves privately is refused outright.
         for address in addresses:
-            if not is_public_address(address):
+            if not is_public_address(address) and not _allowlisted(address, port):
                 raise InvalidRequest(
                     f"The host {host} resolves to a non-public address.",
                     param="image_url",

@@ -1,14 +1,28 @@
 """Routes under /v1/: each OpenAI endpoint, then a catch-all 404 in the OpenAI envelope."""
 from django.urls import path, re_path
+from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
 
+from api.views.audio import SpeechView, TranscriptionsView, TranslationsView
 from api.views.base import UnknownEndpointView
 from api.views.chat import ChatCompletionsView
+from api.views.images import ImageGenerationsView
 from api.views.models import ModelDetailView, ModelListView
+from api.views.responses import ResponseDetailView, ResponseInputItemsView, ResponsesView
 
 urlpatterns = [
     path("chat/completions", ChatCompletionsView.as_view()),
+    path("images/generations", ImageGenerationsView.as_view()),
+    path("audio/transcriptions", TranscriptionsView.as_view()),
+    path("audio/translations", TranslationsView.as_view()),
+    path("audio/speech", SpeechView.as_view()),
     path("models", ModelListView.as_view()),
     # Model ids may contain slashes (black-forest-labs/flux-schnell).
     path("models/<path:model_id>", ModelDetailView.as_view()),
+    path("responses", ResponsesView.as_view()),
+    path("responses/<str:response_id>", ResponseDetailView.as_view()),
+    path("responses/<str:response_id>/input_items", ResponseInputItemsView.as_view()),
+    path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
+    path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),
+    path("redoc", SpectacularRedocView.as_view(url_name="openapi"), name="redoc"),
     re_path(r"^.*$", UnknownEndpointView.as_view()),
 ]

@@ -4,7 +4,8 @@ Under ASGI, stock Django runs each MiddlewareMixin middleware, the request_start
 rendering and response.close() through sync_to_async; the first such call in a request starts a
 thread for that request (and another to join it). /v1/ and the health endpoints need none of that:
 this handler gives them a natively async middleware chain without the admin's middleware (sessions,
-CSRF, auth, messages, frames, security headers), sends the request signals inline (their receivers
+CSRF, auth, messages, frames; security headers and the host check inline), sends the request
+signals inline (their receivers
 only close this thread's database connections, and the event loop's thread has none) and logs error
 responses inline. Every other path goes to Django's own handler unchanged.
 """
@@ -15,10 +16,12 @@ import logging
 from contextlib import contextmanager
 from typing import Iterator
 
+from asgiref.sync import markcoroutinefunction
 from django.conf import settings
 from django.core import signals
 from django.core.exceptions import DisallowedHost, RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
+from django.middleware.security import SecurityMiddleware
 from django.urls import set_script_prefix, set_urlconf
 from django.utils.log import log_response
 
@@ -35,6 +38,7 @@ class AllowedHostsMiddleware:
 
     def __init__(self, get_response) -> None:
         self.get_response = get_response
+        markcoroutinefunction(self)  # so Django's wrappers await it
 
     async def __call__(self, request):
         try:
@@ -43,6 +47,26 @@ class AllowedHostsMiddleware:
             security_log.warning("%s", error)
             return error_response(InvalidRequest("This host name is not served here.", code="disallowed_host"))
         return await self.get_response(request)
+
+
+class InlineSecurityMiddleware(SecurityMiddleware):
+    """Django's SecurityMiddleware (HTTPS redirect, HSTS, nosniff) run inline: a few header checks
+    are cheaper than the two thread hops MiddlewareMixin would make for them."""
+
+    sync_capable, async_capable = False, True
+
+    async def __acall__(self, request):
+        response = self.process_request(request)
+        if response is None:
+            response = await self.get_response(request)
+        return self.process_response(request, response)
+
+
+# Admin middleware the API keeps, in natively async form.
+_REPLACED = {
+    "django.middleware.security.SecurityMiddleware": f"{__name__}.InlineSecurityMiddleware",
+    "django.middleware.common.CommonMiddleware": f"{__name__}.AllowedHostsMiddleware",
+}
 
 
 @contextmanager
@@ -57,9 +81,11 @@ def _middleware(chain: list[str]) -> Iterator[None]:
 
 
 def api_middleware() -> list[str]:
-    """Everything in MIDDLEWARE except the admin's own, behind the Host check."""
+    """MIDDLEWARE without the admin's own, security and host checks in their async form."""
     skipped = set(settings.ADMIN_ONLY_MIDDLEWARE)
-    return [f"{__name__}.AllowedHostsMiddleware", *(m for m in settings.MIDDLEWARE if m not in skipped)]
+    chain = [_REPLACED.get(m, m) for m in settings.MIDDLEWARE if m not in skipped]
+    hosts = _REPLACED["django.middleware.common.CommonMiddleware"]
+    return chain if hosts in chain else [hosts, *chain]
 
 
 class ApiHandler(ASGIHandler):

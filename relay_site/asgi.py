@@ -9,10 +9,19 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relay_site.settings")
 django_application = get_asgi_application()
 
 # Imported once Django is set up.
-from relay_site import daphne_tuning  # noqa: E402
+from api.uploads import UploadSizeGuard  # noqa: E402
+from relay_site import daphne_hooks  # noqa: E402
 from relay_site.api_handler import ApiHandler, route  # noqa: E402
+from relay_site.daphne_patches import stop_form_parsing  # noqa: E402
 from relay_site.tracing import TracingMiddleware  # noqa: E402
 
-daphne_tuning.apply()
-
-application = TracingMiddleware(route(ApiHandler(), django_application), log_access=settings.ACCESS_LOG)
+# Body limits before the body is read, header limits and graceful shutdown (daphne only); then
+# Twisted stops parsing multipart bodies that only Django should. The ASGI guard below is a second
+# line for oversized audio uploads (and the only one under other ASGI servers). The API paths get
+# their own handler (relay_site/api_handler.py); tracing wraps everything, so every response
+# carries x-request-id.
+daphne_hooks.install()
+application = TracingMiddleware(
+    UploadSizeGuard(route(ApiHandler(), django_application)), log_access=settings.ACCESS_LOG
+)
+stop_form_parsing()

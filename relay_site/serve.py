@@ -111,13 +111,21 @@ class Supervisor:
         for proc in procs:
             if proc.poll() is None:
                 proc.terminate()
-        deadline = time.monotonic() + 10
+        # Each worker lets in-flight streams finish for SHUTDOWN_GRACE_SECONDS on SIGTERM.
+        deadline = time.monotonic() + _grace_seconds() + 5
         for proc in procs:
             try:
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
+
+
+def _grace_seconds() -> float:
+    try:
+        return float(os.environ.get("SHUTDOWN_GRACE_SECONDS") or 20)
+    except ValueError:
+        return 20.0
 
 
 def _forget_metrics_of(pid: int) -> None:

@@ -1,6 +1,7 @@
 """Settings for 1min-relay, read from the environment (see README for every variable)."""
 from __future__ import annotations
 
+import os
 import secrets
 from pathlib import Path
 
@@ -23,7 +24,25 @@ DEBUG = env_bool("DJANGO_DEBUG", False)
 # Without a configured secret each process gets a random one: fine for the API (it uses no
 # sessions), but admin logins would not survive a restart, so production sets it.
 SECRET_KEY = env_str("DJANGO_SECRET_KEY") or secrets.token_urlsafe(50)
+# The localhost default suits local runs; `manage.py check --deploy` fails (relay.E001) when
+# DEBUG is off and DJANGO_ALLOWED_HOSTS was not set (relay_site/checks.py).
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["127.0.0.1", "localhost", "[::1]"])
+ALLOWED_HOSTS_CONFIGURED = "DJANGO_ALLOWED_HOSTS" in os.environ
+SECRET_KEY_CONFIGURED = bool(env_str("DJANGO_SECRET_KEY"))
+
+# Served over HTTPS (directly or behind a TLS proxy): secure cookies, HSTS, HTTP -> HTTPS redirect.
+HTTPS = env_bool("DJANGO_HTTPS", False)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS
+SECURE_SSL_REDIRECT = HTTPS and env_bool("DJANGO_SSL_REDIRECT", True)
+SECURE_HSTS_SECONDS = env_int("DJANGO_HSTS_SECONDS", 31536000, minimum=0) if HTTPS else 0
+SECURE_HSTS_INCLUDE_SUBDOMAINS = HTTPS and env_bool("DJANGO_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = HTTPS and env_bool("DJANGO_HSTS_PRELOAD", False)
+if env_bool("DJANGO_TRUST_X_FORWARDED_PROTO", False):
+    # Only behind a proxy that sets this header itself; otherwise clients could claim HTTPS.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+SESSION_COOKIE_HTTPONLY = True
+X_FRAME_OPTIONS = "DENY"
 
 INSTALLED_APPS = [
     "daphne",
@@ -34,11 +53,15 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "corsheaders",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
     "api",
     "quotas",
 ]
 
 MIDDLEWARE = [
+    "api.cors.RelayCorsMiddleware",  # first, so preflights and errors get CORS headers too
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -50,12 +73,11 @@ MIDDLEWARE = [
 
 # The admin's middleware. The API (/v1/, /healthz, /readyz, /metrics) is served without it
 # (relay_site/api_handler.py): it uses no sessions, cookies, CSRF tokens or frames, and under
-# ASGI each of these costs a thread hop per request. Middleware added to MIDDLEWARE and not
-# listed here applies to the API too.
+# ASGI each of these costs a thread hop per request. SecurityMiddleware and CommonMiddleware's host
+# check run there in an inline form. Middleware added to MIDDLEWARE and not listed here applies to
+# the API too.
 ADMIN_ONLY_MIDDLEWARE = [
-    "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
-    "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -135,17 +157,46 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
 
-# JSON bodies larger than this are refused with 413 before they are parsed.
-DATA_UPLOAD_MAX_MEMORY_SIZE = env_int("MAX_JSON_BODY_BYTES", 20 * 1024 * 1024, minimum=1024)
+# Bodies larger than these are refused with 413 by daphne's HTTP layer before they are read
+# (relay_site/body_limits.py); Django's own check is a second line for other servers.
+MAX_JSON_BODY_BYTES = env_int("MAX_JSON_BODY_BYTES", 20 * 1024 * 1024, minimum=1024)
+# Audio uploads: MAX_AUDIO_UPLOAD_BYTES (below) plus room for the rest of the form; admin: 1 MiB.
+DATA_UPLOAD_MAX_MEMORY_SIZE = MAX_JSON_BODY_BYTES
+# Multipart forms: bounded parts (Django raises TooManyFieldsSent / TooManyFilesSent -> 400).
+DATA_UPLOAD_MAX_NUMBER_FIELDS = env_int("MAX_FORM_FIELDS", 100, minimum=1)
+DATA_UPLOAD_MAX_NUMBER_FILES = env_int("MAX_FORM_FILES", 20, minimum=1)
+# JSON nested deeper than this is refused with a 400 (api/parsers.py).
+MAX_JSON_DEPTH = env_int("MAX_JSON_DEPTH", 64, minimum=8)
+# Request line + headers, in bytes, and the number of header lines (twisted answers 400 past them).
+MAX_HEADER_BYTES = env_int("MAX_HEADER_BYTES", 16384, minimum=1024)
+MAX_HEADER_COUNT = env_int("MAX_HEADER_COUNT", 100, minimum=10)
+# SIGTERM: in-flight requests and streams get this long to finish (relay_site/shutdown.py).
+SHUTDOWN_GRACE_SECONDS = env_float("SHUTDOWN_GRACE_SECONDS", 20.0)
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "DEFAULT_PERMISSION_CLASSES": [],
     "DEFAULT_THROTTLE_CLASSES": [],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["api.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["api.parsers.BoundedJSONParser"],
     "EXCEPTION_HANDLER": "api.errors.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "UNAUTHENTICATED_USER": None,
+}
+
+# The OpenAPI document at /v1/openapi.json and its pages (/v1/docs, /v1/redoc), assets served locally.
+SPECTACULAR_SETTINGS = {
+    "TITLE": "1min-relay",
+    "DESCRIPTION": "OpenAI-compatible API in front of 1min.ai. Send your 1min.ai key as the bearer token.",
+    "VERSION": VERSION,
+    "SCHEMA_PATH_PREFIX": "/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "APPEND_COMPONENTS": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
+    "SECURITY": [{"bearer": []}],
+    "DISABLE_ERRORS_AND_WARNINGS": True,
 }
 
 # --- 1min.ai upstream -------------------------------------------------------------------------
@@ -165,6 +216,13 @@ UPSTREAM_READ_TIMEOUT = env_float("UPSTREAM_READ_TIMEOUT", 120.0)
 UPSTREAM_MAX_CONNECTIONS = env_int("UPSTREAM_MAX_CONNECTIONS", 1000, minimum=1)
 # Idle connections kept open for reuse per process.
 UPSTREAM_KEEPALIVE_CONNECTIONS = env_int("UPSTREAM_KEEPALIVE_CONNECTIONS", 100, minimum=0)
+# Longest silence inside a started stream before it ends with an error event (0: the read timeout).
+UPSTREAM_STREAM_IDLE_TIMEOUT = env_float("UPSTREAM_STREAM_IDLE_TIMEOUT", 0.0)
+# Retries only for calls 1min.ai cannot have run (see api/retry_policy.py): backoff with full
+# jitter from the base delay; Retry-After honoured up to the max wait (longer: no retry).
+UPSTREAM_MAX_RETRIES = env_int("UPSTREAM_MAX_RETRIES", 2, minimum=0)
+UPSTREAM_RETRY_BASE_DELAY = env_float("UPSTREAM_RETRY_BASE_DELAY", 0.5)
+UPSTREAM_RETRY_MAX_WAIT = env_float("UPSTREAM_RETRY_MAX_WAIT", 10.0)
 
 WEB_SEARCH_NUM_OF_SITE = env_int("WEB_SEARCH_NUM_OF_SITE", 1, minimum=1)
 WEB_SEARCH_MAX_WORD = env_int("WEB_SEARCH_MAX_WORD", 500, minimum=1)
@@ -178,6 +236,37 @@ IMAGE_FETCH_TIMEOUT = env_float("IMAGE_FETCH_TIMEOUT", 15.0)
 IMAGE_FETCH_MAX_REDIRECTS = env_int("IMAGE_FETCH_MAX_REDIRECTS", 3, minimum=0)
 # Only for tests and demos on one machine: lets image URLs point at loopback/private addresses.
 IMAGE_FETCH_ALLOW_PRIVATE = env_bool("IMAGE_FETCH_ALLOW_PRIVATE", False)
+# Exceptions to the rule above, as exact `address:port` pairs (`[v6]:port`), e.g. an internal
+# image server; redirects are checked against the same list.
+IMAGE_FETCH_PRIVATE_ALLOWLIST = env_list("IMAGE_FETCH_PRIVATE_ALLOWLIST", [])
+
+# --- CORS (browsers) for /v1/ only: keys travel as bearer tokens, not cookies, so any origin
+# may call by default; CORS_ALLOWED_ORIGINS narrows it. The admin gets no CORS headers.
+CORS_URLS_REGEX = r"^/v1/"
+CORS_ALLOWED_ORIGINS = env_list("CORS_ALLOWED_ORIGINS", [])
+CORS_ALLOW_ALL_ORIGINS = not CORS_ALLOWED_ORIGINS
+CORS_ALLOW_CREDENTIALS = False
+CORS_ALLOW_METHODS = ["GET", "POST", "DELETE", "OPTIONS"]
+CORS_ALLOW_HEADERS = [
+    "accept", "authorization", "content-type", "x-api-key", "openai-beta", "openai-organization",
+    "openai-project", "x-request-id", "idempotency-key",
+]
+# Further request headers a preflight may name (api/cors.py): the SDKs' x-stainless-* family.
+CORS_ALLOWED_HEADER_PATTERNS = r"x-stainless-[a-z0-9-]+|openai-[a-z0-9-]+"
+CORS_EXPOSE_HEADERS = [
+    "x-request-id", "retry-after", "openai-processing-ms", "openai-version", "x-websearch-degraded",
+    "x-ratelimit-limit-requests", "x-ratelimit-limit-tokens", "x-ratelimit-remaining-requests",
+    "x-ratelimit-remaining-tokens", "x-ratelimit-reset-requests", "x-ratelimit-reset-tokens",
+]
+CORS_PREFLIGHT_MAX_AGE = 600
+
+# --- media endpoints (images, audio) ------------------------------------------------------------
+# Used when a client names no image model; if it is not an active image model, the first one is.
+DEFAULT_IMAGE_MODEL = env_str("DEFAULT_IMAGE_MODEL", "gpt-image-1-mini")
+# OpenAI's limit for transcription and translation uploads (25 MB).
+MAX_AUDIO_UPLOAD_BYTES = env_int("MAX_AUDIO_UPLOAD_BYTES", 25 * 1024 * 1024, minimum=1024)
+# Largest generated file (image for b64_json, speech audio) the relay downloads from 1min.ai.
+ASSET_FETCH_MAX_BYTES = env_int("ASSET_FETCH_MAX_BYTES", 100 * 1024 * 1024, minimum=1024)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
 LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ["plain", "json"])
@@ -200,6 +289,10 @@ LOGGING = {
         "httpcore": {"level": "WARNING"},
     },
 }
+
+# Responses API: stored responses (store=true) are kept this many days, then no longer served
+# and removed by `manage.py prune_responses`.
+RESPONSES_RETENTION_DAYS = env_int("RESPONSES_RETENTION_DAYS", 30, minimum=1)
 
 # --- Observability -------------------------------------------------------------------------------
 # /metrics answers only with `Authorization: Bearer METRICS_TOKEN` when this is set.

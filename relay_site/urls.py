@@ -1,6 +1,7 @@
 """Top-level routes: the OpenAI-compatible API under /v1/, the index, health, metrics and the admin."""
 from django.contrib import admin
-from django.urls import include, path
+from django.contrib.staticfiles.views import serve
+from django.urls import include, path, re_path
 
 from api.views.health import HealthView, MetricsView, ReadyView
 from api.views.root import RootView
@@ -12,4 +13,6 @@ urlpatterns = [
     path("readyz", ReadyView.as_view(), name="readyz"),
     path("metrics", MetricsView.as_view(), name="metrics"),
     path("v1/", include("api.urls")),
+    # The API docs' own assets (Swagger UI, Redoc), served by the relay: no CDN, no collectstatic.
+    re_path(r"^static/(?P<path>drf_spectacular_sidecar/.*)$", serve, {"insecure": True}),
 ]

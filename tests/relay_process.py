@@ -84,6 +84,8 @@ def base_env(sim_url: str, workdir: Path) -> dict[str, str]:
             "ONE_MIN_ASSET_CDN_URL": f"{sim_url}/cdn",
             "IMAGE_FETCH_ALLOW_PRIVATE": "true",
             "UPSTREAM_READ_TIMEOUT": "10",
+            # Retries keep their real backoff logic, scaled down so fault tests stay quick.
+            "UPSTREAM_RETRY_BASE_DELAY": "0.05",
             "CACHE_KEY_PREFIX": f"relay-test-{os.getpid()}-{time.monotonic_ns()}",
             "PYTHONUNBUFFERED": "1",
         }

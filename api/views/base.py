@@ -100,6 +100,7 @@ class UnknownEndpointView(RelayView):
 
     endpoint = "unknown"
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+    schema = None  # not an endpoint: left out of the OpenAPI document
 
     async def _missing(self, request, *args, **kwargs) -> HttpResponse:
         raise NotFound(f"Unknown endpoint: {request.method} {request.path}.", code="unknown_url")

@@ -1,4 +1,5 @@
 """POST /v1/chat/completions."""
+from api.openapi import chat_schema
 from api.request_schemas import parse_chat
 from api.services import chat as chat_service
 from api.views.base import RelayView, json_response
@@ -7,6 +8,7 @@ from api.views.base import RelayView, json_response
 class ChatCompletionsView(RelayView):
     endpoint = "chat.completions"
 
+    @chat_schema
     async def post(self, request):
         api_key = self.key_of(request)
         chat = parse_chat(request.data)

@@ -15,6 +15,7 @@ class HealthView(RelayView):
     """Liveness: answers without touching the database, the cache or 1min.ai."""
 
     endpoint = "healthz"
+    schema = None  # outside /v1/: not in the OpenAPI document
 
     async def get(self, request):
         return json_response({"status": "ok", "pid": os.getpid(), "version": settings.VERSION})
@@ -24,6 +25,7 @@ class ReadyView(RelayView):
     """Readiness: 200 when the database, the cache and the model list are usable, else 503 and why."""
 
     endpoint = "readyz"
+    schema = None
 
     async def get(self, request):
         ready, report = await readiness()
@@ -33,6 +35,7 @@ class ReadyView(RelayView):
 
 class MetricsView(RelayView):
     endpoint = "metrics"
+    schema = None
 
     async def get(self, request):
         if settings.METRICS_TOKEN:

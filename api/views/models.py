@@ -1,6 +1,7 @@
 """GET /v1/models and GET /v1/models/{id}."""
 from api.errors import ModelNotFound
 from api.model_registry import registry
+from api.openapi import model_schema, models_schema
 from api.translators.models import to_openai_list, to_openai_model
 from api.views.base import RelayView, json_response
 
@@ -8,6 +9,7 @@ from api.views.base import RelayView, json_response
 class ModelListView(RelayView):
     endpoint = "models"
 
+    @models_schema
     async def get(self, request):
         self.key_of(request)
         snapshot = await registry.snapshot()
@@ -17,6 +19,7 @@ class ModelListView(RelayView):
 class ModelDetailView(RelayView):
     endpoint = "models"
 
+    @model_schema
     async def get(self, request, model_id: str):
         self.key_of(request)
         snapshot = await registry.snapshot()

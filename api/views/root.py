@@ -7,6 +7,16 @@ ENDPOINTS = [
     "GET /v1/models",
     "GET /v1/models/{model}",
     "POST /v1/chat/completions",
+    "POST /v1/responses",
+    "GET /v1/responses/{response_id}",
+    "DELETE /v1/responses/{response_id}",
+    "GET /v1/responses/{response_id}/input_items",
+    "POST /v1/images/generations",
+    "POST /v1/audio/transcriptions",
+    "POST /v1/audio/translations",
+    "POST /v1/audio/speech",
+    "GET /v1/openapi.json",
+    "GET /v1/docs",
     "GET /healthz",
     "GET /readyz",
     "GET /metrics",
@@ -14,6 +24,7 @@ ENDPOINTS = [
 
 
 class RootView(RelayView):
+    schema = None  # outside /v1/: not in the OpenAPI document
     endpoint = "root"
 
     async def get(self, request):

@@ -1,5 +1,6 @@
 """Streaming chat completions: chunk shapes, ordering, fragmentation, errors and disconnects."""
 import json
+import socket
 
 import httpx
 import openai
@@ -106,14 +107,46 @@ def test_streamed_stop_and_max_tokens_are_applied(client, sim):
     assert chunks[-1].choices[0].finish_reason == "stop"
 
 
-def test_a_client_disconnect_closes_the_upstream_request(relay, sim):
+def test_a_client_disconnect_closes_the_upstream_request_within_a_second(relay, sim):
     sim.script({"text": "x" * 4000, "chunk_size": 16, "chunk_delay_ms": 20})
+    cut_before = relay.logs().count("stream cut short: endpoint=chat.completions")
     with httpx.stream(
         "POST", f"{relay.url}/v1/chat/completions", headers={"Authorization": f"Bearer {TEST_KEY}"},
         json={"model": "gpt-4o-mini", "stream": True, "messages": [{"role": "user", "content": "x"}]}, timeout=30,
     ) as response:
-        for _ in response.iter_raw():
-            break  # read one piece, then hang up
+        received = b""
+        for piece in response.iter_raw():
+            received += piece
+            if received.count(b"data: ") >= 3:
+                break  # some content has arrived: hang up mid-answer
+    # Leaving the block closed the connection; the relay must let go of 1min.ai within a second.
     assert sim.wait_for(
-        lambda: any(r.get("stream_closed_by_client") for r in sim.requests_to("/api/chat-with-ai")), timeout=5.0
+        lambda: any(r.get("stream_closed_by_client") for r in sim.requests_to("/api/chat-with-ai")), timeout=1.0
+    )
+    (upstream,) = sim.requests_to("/api/chat-with-ai")
+    assert sim.wait_for(lambda: upstream_writes(sim) is not None, timeout=1.0)
+    assert upstream_writes(sim) < 4000 // 16, "the upstream stream was stopped, not read to its end"
+    # The call is marked cut short and keeps the usage of what was delivered.
+    assert sim.wait_for(lambda: relay.logs().count("stream cut short: endpoint=chat.completions") > cut_before)
+    line = [l for l in relay.logs().splitlines() if "stream cut short: endpoint=chat.completions" in l][-1]
+    assert "model=gpt-4o-mini" in line and "completion_tokens=0" not in line
+
+
+def upstream_writes(sim):
+    sizes = sim.requests_to("/api/chat-with-ai")[0].get("stream_write_sizes")
+    return None if sizes is None else len(sizes)
+
+
+def test_a_client_that_gives_up_on_a_slow_answer_closes_the_upstream_request(relay, sim):
+    sim.script({"delay_headers_ms": 20_000})
+    body = json.dumps({"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "x"}]}).encode()
+    with socket.create_connection(("127.0.0.1", relay.port)) as conn:
+        conn.sendall(
+            b"POST /v1/chat/completions HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            + f"Authorization: Bearer {TEST_KEY}\r\nContent-Length: {len(body)}\r\n\r\n".encode() + body
+        )
+        assert sim.wait_for(lambda: len(sim.requests_to("/api/chat-with-ai")) == 1)
+    # The client hung up while 1min.ai was still thinking: the relay drops its request too.
+    assert sim.wait_for(
+        lambda: sim.requests_to("/api/chat-with-ai")[0].get("client_disconnected"), timeout=1.0
     )

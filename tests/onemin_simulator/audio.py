@@ -6,7 +6,7 @@ from typing import Any
 from .context import Ctx, Reply, with_timing
 from .envelopes import ApiError
 from .feature_support import (feature_record, missing_fields, prompt_object, require_audio,
-                              require_model, store_generated, temporary_url)
+                              require_model, store_generated, temporary_url_field)
 from .media import silent_mp3, silent_wav
 from .wire import json_response
 
@@ -61,5 +61,5 @@ def speak(ctx: Ctx, body: dict[str, Any]) -> Reply:
         # the same MP3 bytes and name rather than an invented container.
         path = store_generated(ctx, "audios", "mp3", silent_mp3(), "audio/mpeg")
     record = feature_record(ctx, body, model, feature, [path], {}, len(text), script,
-                            extra={"temporaryUrl": temporary_url(ctx, path)})
+                            extra=temporary_url_field(ctx, path, script))
     return with_timing(json_response({"aiRecord": record}), script)

@@ -58,7 +58,7 @@ CHOICES: dict[str, set[Any]] = {
 # Keys a scripted reply may carry (Simulator.script); anything else is a typo and is refused.
 SCRIPT_KEYS: frozenset[str] = frozenset({
     # success overrides
-    "text", "metadata", "finish_reason", "record_status", "headers",
+    "text", "metadata", "finish_reason", "record_status", "headers", "omit_temporary_url",
     # failures
     "status", "error_code", "message", "details", "context", "envelope", "retry_after",
     "invalid_json",

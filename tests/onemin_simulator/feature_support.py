@@ -74,6 +74,11 @@ def temporary_url(ctx: Ctx, path: str) -> str:
     return f"{ctx.state.public_base()}/tmp/{path}?X-Amz-Signature=fake"
 
 
+def temporary_url_field(ctx: Ctx, path: str, script: dict[str, Any]) -> dict[str, Any]:
+    """The record's `temporaryUrl`, unless a script leaves it out (clients then use the CDN)."""
+    return {} if script.get("omit_temporary_url") else {"temporaryUrl": temporary_url(ctx, path)}
+
+
 def feature_record(ctx: Ctx, body: dict[str, Any], model: dict[str, Any], feature: str,
                    result_object: list[Any], metadata: Optional[dict[str, Any]], credit: int,
                    script: dict[str, Any], extra: Optional[dict[str, Any]] = None

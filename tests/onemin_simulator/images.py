@@ -6,7 +6,8 @@ from typing import Any
 from .context import Ctx, Reply, with_timing
 from .envelopes import ApiError
 from .feature_support import (fake_request_id, feature_record, missing_fields, prompt_object,
-                              provider_error, require_model, store_generated, temporary_url)
+                              provider_error, require_model, store_generated,
+                              temporary_url_field)
 from .media import solid_png
 from .wire import json_response
 
@@ -42,7 +43,7 @@ def generate(ctx: Ctx, body: dict[str, Any]) -> Reply:
     if ctx.config["image_metadata_mode"] == "moderation":
         metadata = {"resultModeration": {"status": "unknown"}}
     record = feature_record(ctx, body, model, FEATURE, paths, metadata, CREDIT_PER_IMAGE * count,
-                            script, extra={"temporaryUrl": temporary_url(ctx, paths[0])})
+                            script, extra=temporary_url_field(ctx, paths[0], script))
     return with_timing(json_response({"aiRecord": record}), script)
 
 

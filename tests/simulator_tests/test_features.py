@@ -125,6 +125,20 @@ def test_text_to_speech_returns_fetchable_audio(sim: Simulator, client: httpx.Cl
     assert httpx.get(wav["temporaryUrl"]).content[:4] == b"RIFF"
 
 
+@pytest.mark.parametrize("feature_type, model, prompt", [
+    ("TEXT_TO_SPEECH", "tts-1", {"text": "hi", "voice": "alloy"}),
+    ("IMAGE_GENERATOR", "dall-e-2", {"prompt": "cat"}),
+])
+def test_a_script_can_leave_out_the_temporary_url(sim: Simulator, client: httpx.Client,
+                                                  feature_type: str, model: str, prompt: dict) -> None:
+    sim.script({"omit_temporary_url": True}, path=FEATURES)
+    record = feature(client, feature_type, model, **prompt).json()["aiRecord"]
+    assert "temporaryUrl" not in record
+    [path] = record["aiRecordDetail"]["resultObject"]
+    assert httpx.get(f"{sim.cdn_url}/{path}").status_code == 200
+    assert "temporaryUrl" in feature(client, feature_type, model, **prompt).json()["aiRecord"]
+
+
 def test_legacy_chat_is_rejected_by_default_and_can_work(sim: Simulator,
                                                          client: httpx.Client) -> None:
     refused = feature(client, "CHAT_WITH_IMAGE", "gpt-4o", prompt="hi")

@@ -51,3 +51,39 @@ def test_it_lists_field_messages_from_a_json_string_details():
 def test_html_pages_are_not_echoed():
     error = upstream_error(522, {}, b"<html>" + b"x" * 5000 + b"</html>")
     assert "<html>" not in error.message
+
+
+def _flat(code: str, message: str, details) -> bytes:
+    return json.dumps({"errorCode": code, "message": message,
+                       "details": details if isinstance(details, str) else json.dumps(details)}).encode()
+
+
+def test_missing_required_fields_name_the_field_as_the_parameter():
+    error = upstream_error(400, {}, _flat("MISSING_REQUIRED_FIELDS", "Missing required fields for m: quality.",
+                                          [{"field": "quality", "message": "Field 'quality' is required"}]))
+    assert (error.status, error.param, error.code) == (400, "quality", "MISSING_REQUIRED_FIELDS")
+
+
+def test_a_provider_speaking_openai_names_its_parameter_and_its_canned_busy_line_is_dropped():
+    details = {"response": {"status": 400, "data": {"error": {"message": "Invalid value: '512x512'.", "param": "size"},
+                                                    "request_id": "req_77"}},
+               "request": {"method": "post", "url": "https://api.openai.com/v1/images/generations"}}
+    error = upstream_error(400, {}, _flat("EXTERNAL_API_RESPONSE_WITH_ERROR", "The openai service is a bit busy", details))
+    assert error.param == "size" and error.status == 400
+    assert "Invalid value: '512x512'." in error.message and "busy" not in error.message
+    assert "req_77" not in error.message and "api.openai.com" not in error.message
+
+
+def test_a_provider_that_really_failed_is_a_502():
+    details = {"response": {"status": 503, "data": {"message": "overloaded"}}}
+    error = upstream_error(400, {}, _flat("EXTERNAL_API_RESPONSE_WITH_ERROR", "The x service is a bit busy", details))
+    assert error.status == 502
+
+
+@pytest.mark.parametrize("text", ["see https://internal.example/a?b=1 now", "POST /v1/generation/sdxl/text-to-image failed",
+                                  'request_id: "abc-123" failed'])
+def test_internal_urls_paths_and_request_ids_are_scrubbed_from_causes(text):
+    error = upstream_error(400, {}, _flat("EXTERNAL_API_RESPONSE_WITH_ERROR", "busy",
+                                          {"response": {"status": 400, "data": {"message": text}}}))
+    assert "internal.example" not in error.message and "/v1/generation" not in error.message
+    assert "abc-123" not in error.message

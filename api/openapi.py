@@ -1,0 +1,150 @@
+"""The relay's own OpenAPI document (drf-spectacular): request and response schemas per endpoint.
+
+Hand-written JSON schemas, close to OpenAI's and to what the relay really accepts and returns, so
+schemathesis can fuzz each endpoint and check every answer against them (tests/e2e/test_openapi.py).
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+
+NULLABLE_STRING = {"type": "string", "nullable": True}
+
+ERROR = {
+    "type": "object",
+    "description": "OpenAI's error envelope; every error under /v1/ has this shape.",
+    "required": ["error"],
+    "properties": {
+        "error": {
+            "type": "object",
+            "required": ["message", "type", "param", "code"],
+            "properties": {
+                "message": {"type": "string"},
+                "type": {"type": "string"},
+                "param": NULLABLE_STRING,
+                "code": NULLABLE_STRING,
+            },
+        }
+    },
+}
+
+TEXT_PART = {
+    "type": "object", "required": ["type", "text"],
+    "properties": {"type": {"type": "string", "enum": ["text", "input_text"]}, "text": {"type": "string"}},
+}
+IMAGE_PART = {
+    "type": "object", "required": ["type", "image_url"],
+    "properties": {
+        "type": {"type": "string", "enum": ["image_url"]},
+        "image_url": {
+            "type": "object", "required": ["url"],
+            "properties": {
+                "url": {"type": "string", "description": "An http(s) URL (public addresses only) or a data: URI."},
+                "detail": {"type": "string", "enum": ["auto", "low", "high"]},
+            },
+        },
+    },
+}
+MESSAGE = {
+    "type": "object",
+    "required": ["role"],
+    "properties": {
+        "role": {"type": "string", "enum": ["system", "developer", "user", "assistant", "tool", "function"]},
+        "content": {
+            "nullable": True,
+            "oneOf": [{"type": "string"}, {"type": "array", "items": {"oneOf": [TEXT_PART, IMAGE_PART]}}],
+        },
+        "name": {"type": "string"},
+        "tool_call_id": {"type": "string"},
+    },
+}
+CHAT_REQUEST = {
+    "type": "object",
+    "required": ["model", "messages"],
+    "properties": {
+        "model": {"type": "string", "description": "A 1min.ai model id; append `:online` for web search."},
+        "messages": {"type": "array", "minItems": 1, "items": MESSAGE},
+        "stream": {"type": "boolean", "nullable": True},
+        "stream_options": {
+            "type": "object", "nullable": True, "properties": {"include_usage": {"type": "boolean"}},
+        },
+        "max_tokens": {"type": "integer", "minimum": 1, "nullable": True},
+        "max_completion_tokens": {"type": "integer", "minimum": 1, "nullable": True},
+        "stop": {"nullable": True, "oneOf": [
+            {"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 4}]},
+        "n": {"type": "integer", "enum": [1], "nullable": True},
+        "temperature": {"type": "number", "nullable": True, "description": "Accepted, not forwarded."},
+        "top_p": {"type": "number", "nullable": True, "description": "Accepted, not forwarded."},
+        "user": {"type": "string", "description": "Accepted, not forwarded."},
+    },
+}
+USAGE = {
+    "type": "object",
+    "required": ["prompt_tokens", "completion_tokens", "total_tokens"],
+    "properties": {k: {"type": "integer", "minimum": 0} for k in ("prompt_tokens", "completion_tokens", "total_tokens")},
+}
+CHAT_COMPLETION = {
+    "type": "object",
+    "required": ["id", "object", "created", "model", "choices", "usage"],
+    "properties": {
+        "id": {"type": "string"},
+        "object": {"type": "string", "enum": ["chat.completion"]},
+        "created": {"type": "integer"},
+        "model": {"type": "string"},
+        "choices": {"type": "array", "items": {
+            "type": "object", "required": ["index", "message", "finish_reason"],
+            "properties": {
+                "index": {"type": "integer"},
+                "finish_reason": {"type": "string", "enum": ["stop", "length", "content_filter", "tool_calls"]},
+                "message": {"type": "object", "required": ["role", "content"], "properties": {
+                    "role": {"type": "string", "enum": ["assistant"]}, "content": NULLABLE_STRING}},
+            },
+        }},
+        "usage": USAGE,
+    },
+}
+MODEL = {
+    "type": "object",
+    "required": ["id", "object", "created", "owned_by"],
+    "properties": {
+        "id": {"type": "string"},
+        "object": {"type": "string", "enum": ["model"]},
+        "created": {"type": "integer"},
+        "owned_by": {"type": "string"},
+    },
+}
+MODEL_LIST = {
+    "type": "object",
+    "required": ["object", "data"],
+    "properties": {"object": {"type": "string", "enum": ["list"]}, "data": {"type": "array", "items": MODEL}},
+}
+EVENT_STREAM = {"type": "string", "description": "Server-sent events: `data: <chat.completion.chunk>` lines, then `data: [DONE]`."}
+
+
+def errors(*statuses: int) -> dict[Any, Any]:
+    return {status: OpenApiResponse(ERROR, description="An error in OpenAI's envelope.") for status in statuses}
+
+
+chat_schema = extend_schema(
+    operation_id="createChatCompletion",
+    summary="Create a chat completion (streamed with `stream: true`).",
+    description="Chat with a 1min.ai model in OpenAI's chat-completions format; see the README for what is forwarded.",
+    request={"application/json": CHAT_REQUEST},
+    responses={
+        (200, "application/json"): OpenApiResponse(CHAT_COMPLETION, description="The completion."),
+        (200, "text/event-stream"): OpenApiResponse(EVENT_STREAM, description="The completion as a stream."),
+        **errors(400, 401, 404, 413, 415, 429, 502, 503, 504),
+    },
+)
+models_schema = extend_schema(
+    operation_id="listModels", summary="List the active models.",
+    description="Active 1min.ai models in OpenAI's list shape, with 1min.ai's features and capabilities.",
+    responses={200: OpenApiResponse(MODEL_LIST), **errors(401, 502, 503)},
+)
+model_schema = extend_schema(
+    operation_id="retrieveModel", summary="One model (ids may contain `/`).",
+    description="One active model; unknown or disabled ids are a 404 `model_not_found`.",
+    parameters=[OpenApiParameter("model_id", str, OpenApiParameter.PATH, description="A model id.")],
+    responses={200: OpenApiResponse(MODEL), **errors(401, 404, 502, 503)},
+)

@@ -1,0 +1,243 @@
+"""One Responses API call: history, prompt, upstream answer, structured output, limits, storage."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any, AsyncIterator
+
+from api import structured_output as so
+from api import token_counting
+from api.call_context import CallContext
+from api.client_key import fingerprint
+from api.errors import RelayError
+from api.output_limits import OutputLimiter, limit_text
+from api.request_schemas import ItemListParams, ResponsesRequest
+from api.services import response_store, unified_chat
+from api.services.unified_chat import Prepared, TextStream
+from api.streaming import event_frame
+from api.translators import response_objects as ro
+from api.translators import responses as tr
+
+DEGRADED_HEADER = {"X-WebSearch-Degraded": "true"}
+
+
+@dataclass
+class ResponsesResult:
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class ResponsesStream:
+    frames: AsyncIterator[bytes]
+    headers: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class _Turn:
+    """A request made ready: its conversation as chat messages, the upstream call, its ids."""
+
+    request: ResponsesRequest
+    key_fingerprint: str
+    messages: list[dict[str, Any]]
+    prepared: Prepared
+    root_id: str | None
+    response_id: str = field(default_factory=lambda: tr.new_id("resp"))
+    created_at: int = field(default_factory=lambda: int(time.time()))
+
+    def body(self, status: str, output: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
+        return ro.response(self.request, self.response_id, self.created_at, status, output,
+                           completed_at=int(time.time()), **kwargs)
+
+    async def keep(self, body: dict[str, Any]) -> None:
+        if self.request.store:
+            await response_store.save(body, self.request.items, self.key_fingerprint, self.root_id)
+
+
+@dataclass
+class _Outcome:
+    """A finished answer: the text to return (None when structured output failed) and its cost."""
+
+    text: str | None
+    input_tokens: int
+    output_tokens: int
+    credits: int | None
+    degraded: bool
+    error: str | None = None
+
+
+async def _turn(request: ResponsesRequest, api_key: str, call: CallContext) -> _Turn:
+    call.model = request.upstream_model
+    key_fingerprint = fingerprint(api_key)
+    history = response_store.History([])
+    if request.previous_response_id:
+        history = await response_store.history(request.previous_response_id, key_fingerprint)
+    fmt = request.text_format
+    guidance = tr.guidance(request.reasoning["effort"], request.verbosity, so.prompt_instructions(fmt))
+    messages = tr.conversation(request.instructions, guidance, tr.items_to_messages(history.items), request.messages)
+    prepared = await unified_chat.prepare(request.upstream_model, messages, request.web_search, api_key, param="input")
+    return _Turn(request, key_fingerprint, messages, prepared, history.root_id)
+
+
+def _add_credits(a: int | None, b: int | None) -> int | None:
+    return None if a is None and b is None else (a or 0) + (b or 0)
+
+
+async def _answer(turn: _Turn, api_key: str) -> _Outcome:
+    """The upstream answer; for JSON formats cleaned, checked and, if need be, repaired once."""
+    model, fmt = turn.request.upstream_model, turn.request.text_format
+    answer = await unified_chat.ask(turn.prepared, api_key)
+    used_in, used_out = unified_chat.token_usage(answer.metadata, turn.prepared.prompt_tokens, answer.text, model, True)
+    credits = unified_chat.credits_of(answer.metadata)
+    if not fmt.is_json:
+        return _Outcome(answer.text, used_in, used_out, credits, answer.degraded)
+    checked = so.check(answer.text, fmt)
+    if not checked.ok:
+        repair = [*turn.messages, {"role": "assistant", "content": answer.text},
+                  {"role": "user", "content": so.repair_instructions(fmt, checked.errors)}]
+        # The first reply already holds any search results: the repair only needs to reformat it.
+        retry = turn.prepared.with_prompt(repair, web_search=False)
+        second = await unified_chat.ask(retry, api_key)
+        more_in, more_out = unified_chat.token_usage(second.metadata, retry.prompt_tokens, second.text, model, True)
+        used_in, used_out = used_in + more_in, used_out + more_out
+        credits = _add_credits(credits, unified_chat.credits_of(second.metadata))
+        checked = so.check(second.text, fmt)
+    if not checked.ok:
+        what = f"the JSON Schema `{fmt.name}`" if fmt.type == so.JSON_SCHEMA else "a JSON object"
+        error = (f"The model's reply was not valid JSON for {what}, even after one repair request: "
+                 + "; ".join(checked.errors))
+        return _Outcome(None, used_in, used_out, credits, answer.degraded, error)
+    return _Outcome(checked.json_text, used_in, used_out, credits, answer.degraded)
+
+
+def _finished(turn: _Turn, outcome: _Outcome, message_id: str) -> tuple[dict[str, Any], str | None]:
+    """The final Response for an outcome, and the limited text it carries (None if failed)."""
+    token_usage = ro.usage(outcome.input_tokens, outcome.output_tokens)
+    if outcome.text is None:
+        return turn.body(ro.FAILED, [], token_usage=token_usage, error=ro.failure(outcome.error or "")), None
+    text, cut = limit_text(outcome.text, [], turn.request.max_output_tokens, turn.request.upstream_model)
+    if cut:
+        output_tokens = token_counting.count_text(text, turn.request.upstream_model)
+        token_usage = ro.usage(outcome.input_tokens, output_tokens)
+        item = ro.message_item(message_id, text, ro.INCOMPLETE)
+        return turn.body(ro.INCOMPLETE, [item], token_usage=token_usage, incomplete_reason="max_output_tokens"), text
+    return turn.body(ro.COMPLETED, [ro.message_item(message_id, text, ro.COMPLETED)], token_usage=token_usage), text
+
+
+async def create(request: ResponsesRequest, api_key: str, call: CallContext) -> ResponsesResult:
+    turn = await _turn(request, api_key, call)
+    outcome = await _answer(turn, api_key)
+    body, _text = _finished(turn, outcome, tr.new_id("msg"))
+    call.note_usage(body["usage"]["input_tokens"], body["usage"]["output_tokens"], outcome.credits)
+    await turn.keep(body)
+    return ResponsesResult(body, DEGRADED_HEADER if outcome.degraded else {})
+
+
+# ---- streaming -------------------------------------------------------------------------------
+
+def _frame(event: dict[str, Any]) -> bytes:
+    return event_frame(event["type"], event)
+
+
+def _opening(turn: _Turn, seq: ro.EventSequence) -> list[bytes]:
+    started = turn.body(ro.IN_PROGRESS, [])
+    return [_frame(seq("response.created", response=started)), _frame(seq("response.in_progress", response=started))]
+
+
+async def stream(request: ResponsesRequest, api_key: str, call: CallContext) -> ResponsesStream:
+    """Stream a response. Any failure before the first token is raised here, as an HTTP error.
+
+    JSON formats are answered whole first (they must be checked, maybe repaired, before any of it
+    is sent) and then streamed as the same events.
+    """
+    turn = await _turn(request, api_key, call)
+    if request.text_format.is_json:
+        outcome = await _answer(turn, api_key)
+        message_id = tr.new_id("msg")
+        body, text = _finished(turn, outcome, message_id)
+        call.note_usage(body["usage"]["input_tokens"], body["usage"]["output_tokens"], outcome.credits)
+        return ResponsesStream(_replay(turn, body, text, message_id), DEGRADED_HEADER if outcome.degraded else {})
+    upstream = await unified_chat.open_stream(turn.prepared, api_key)
+    return ResponsesStream(_live(turn, upstream, call), DEGRADED_HEADER if upstream.degraded else {})
+
+
+async def _replay(turn: _Turn, body: dict[str, Any], text: str | None, message_id: str) -> AsyncIterator[bytes]:
+    """The events of a response already finished: its text as one delta, then its end."""
+    seq = ro.EventSequence()
+    message = ro.MessageEvents(seq, message_id)
+    for frame in _opening(turn, seq):
+        yield frame
+    if text is not None:
+        for event in [*message.opened(), message.delta(text), *message.closed(text, body["output"][0]["status"])]:
+            yield _frame(event)
+    await turn.keep(body)
+    yield _frame(seq(ro.TERMINAL_EVENTS[body["status"]], response=body))
+
+
+def _failed_mid_stream(turn: _Turn, item_id: str, sent: str, error: RelayError, call: CallContext) -> dict[str, Any]:
+    """The Response of a stream the upstream broke: failed, holding what was already sent."""
+    output_tokens = token_counting.count_text(sent, turn.request.upstream_model)
+    call.note_usage(turn.prepared.prompt_tokens, output_tokens)
+    partial = [ro.message_item(item_id, sent, ro.INCOMPLETE)] if sent else []
+    return turn.body(ro.FAILED, partial, token_usage=ro.usage(turn.prepared.prompt_tokens, output_tokens),
+                     error=ro.failure(error.message))
+
+
+async def _live(turn: _Turn, upstream: TextStream, call: CallContext) -> AsyncIterator[bytes]:
+    request, model = turn.request, turn.request.upstream_model
+    seq = ro.EventSequence()
+    message = ro.MessageEvents(seq, tr.new_id("msg"))
+    limiter = OutputLimiter([], request.max_output_tokens, model)
+    deltas = upstream.deltas()
+    try:
+        for frame in _opening(turn, seq):
+            yield frame
+        for event in message.opened():
+            yield _frame(event)
+        try:
+            async for delta in deltas:
+                out = limiter.feed(delta)
+                if out:
+                    yield _frame(message.delta(out))
+                if limiter.done:
+                    break
+            tail = limiter.flush()
+            if tail:
+                yield _frame(message.delta(tail))
+        except RelayError as error:
+            call.status = error.status
+            body = _failed_mid_stream(turn, message.item_id, limiter.emitted, error, call)
+            await turn.keep(body)
+            yield _frame(seq("response.failed", response=body))
+            return
+        text, cut = limiter.emitted, limiter.finish_reason is not None
+        status = ro.INCOMPLETE if cut else ro.COMPLETED
+        for event in message.closed(text, status):
+            yield _frame(event)
+        used_in, used_out = unified_chat.token_usage(upstream.metadata, turn.prepared.prompt_tokens, text, model, not cut)
+        call.note_usage(used_in, used_out, unified_chat.credits_of(upstream.metadata))
+        body = turn.body(status, [ro.message_item(message.item_id, text, status)], token_usage=ro.usage(used_in, used_out),
+                         incomplete_reason="max_output_tokens" if cut else None)
+        await turn.keep(body)  # before the terminal event: a client may continue from it at once
+        yield _frame(seq(ro.TERMINAL_EVENTS[status], response=body))
+    finally:
+        if call.completion_tokens == 0 and limiter.emitted:
+            call.note_usage(turn.prepared.prompt_tokens, token_counting.count_text(limiter.emitted, model))
+        await deltas.aclose()
+        await upstream.aclose()
+
+
+# ---- stored responses ------------------------------------------------------------------------
+
+async def retrieve(response_id: str, api_key: str) -> dict[str, Any]:
+    return (await response_store.get(response_id, fingerprint(api_key))).response
+
+
+async def delete(response_id: str, api_key: str) -> dict[str, Any]:
+    await response_store.delete(response_id, fingerprint(api_key))
+    return {"id": response_id, "object": "response", "deleted": True}
+
+
+async def input_items(response_id: str, api_key: str, params: ItemListParams) -> dict[str, Any]:
+    stored = await response_store.get(response_id, fingerprint(api_key))
+    return ro.item_list(stored.input_items, params.limit, params.order, params.after)

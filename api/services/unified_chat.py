@@ -1,0 +1,231 @@
+"""Calls to 1min.ai's unified chat shared by every text endpoint: prepare, answer, or stream deltas."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any, AsyncIterator, Callable
+
+from django.conf import settings
+
+from api import image_inputs, onemin_client, token_counting
+from api.errors import InvalidRequest, RelayError, UpstreamError
+from api.model_registry import registry
+from api.streaming import SSEDecoder, SSEEvent
+from api.translators import chat as tr
+from api.translators.models import CHAT
+
+
+@dataclass
+class Prepared:
+    """One upstream chat body, ready to send, and what it costs in prompt tokens."""
+
+    model: str
+    body: dict[str, Any]
+    messages: list[dict[str, Any]]
+    web_search: bool
+    image_paths: list[str] = field(default_factory=list)
+
+    @cached_property
+    def prompt_tokens(self) -> int:
+        """Counted on first use: 1min.ai usually reports the prompt's tokens itself, and counting a
+        long conversation costs milliseconds (pass `count_prompt` to `token_usage` to stay lazy)."""
+        return token_counting.count_messages(self.messages, self.model)
+
+    def count_prompt(self) -> int:
+        return self.prompt_tokens
+
+    def with_prompt(self, messages: list[dict[str, Any]], web_search: bool | None = None) -> "Prepared":
+        """The same call (model, uploaded images) for another conversation, e.g. a repair request."""
+        search = self.web_search if web_search is None else web_search
+        body = tr.build_body(
+            self.model, tr.build_prompt(messages), images=self.image_paths, web_search=_web_search(search)
+        )
+        return Prepared(self.model, dict(body), messages, search, self.image_paths)
+
+
+@dataclass
+class Answer:
+    text: str
+    metadata: dict[str, Any]
+    degraded: bool = False  # web search was dropped after 1min.ai refused it
+
+
+def _web_search(enabled: bool) -> dict[str, Any] | None:
+    if not enabled:
+        return None
+    return tr.web_search_settings(True, settings.WEB_SEARCH_NUM_OF_SITE, settings.WEB_SEARCH_MAX_WORD)
+
+
+def _without_web_search(body: dict[str, Any]) -> dict[str, Any]:
+    prompt_object = dict(body["promptObject"])
+    prompt_object["settings"] = {"webSearchSettings": tr.web_search_settings(False, 0, 0)}
+    return {**body, "promptObject": prompt_object}
+
+
+async def prepare(
+    model: str, messages: list[dict[str, Any]], web_search: bool, api_key: str, *, param: str = "messages"
+) -> Prepared:
+    """Check the model (and its vision support), upload the images and build the upstream body."""
+    entry = await registry.resolve(model, CHAT)
+    images = tr.image_urls(messages)
+    if images and entry is not None and not entry["vision"]:
+        raise InvalidRequest(
+            f"The model `{model}` does not accept images; choose a vision model.",
+            param=param,
+            code="model_not_vision_capable",
+        )
+    paths = await image_inputs.upload_images(api_key, images)
+    body = tr.build_body(model, tr.build_prompt(messages), images=paths, web_search=_web_search(web_search))
+    return Prepared(model, dict(body), messages, web_search, paths)
+
+
+async def ask(prepared: Prepared, api_key: str) -> Answer:
+    """One non-streaming answer; retried once without web search if 1min.ai refuses it."""
+    degraded = False
+    try:
+        payload = await onemin_client.post_json(settings.ONE_MIN_CHAT_API_URL, api_key, prepared.body)
+    except InvalidRequest:
+        if not prepared.web_search:
+            raise
+        # Web search fails for some models; answer without it and say so.
+        payload = await onemin_client.post_json(
+            settings.ONE_MIN_CHAT_API_URL, api_key, _without_web_search(prepared.body)
+        )
+        degraded = True
+    record = tr.record_of(payload)
+    text = tr.text_of(record)
+    if text is None or record.get("status", "SUCCESS") not in ("SUCCESS", "COMPLETED"):
+        raise UpstreamError("1min.ai returned no answer for this request.")
+    return Answer(text, tr.metadata_of(record), degraded)
+
+
+def credits_of(metadata: dict[str, Any]) -> int | None:
+    try:
+        return int(metadata["credit"]) if metadata.get("credit") is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def token_usage(
+    metadata: dict[str, Any], prompt_tokens: int | Callable[[], int], text: str, model: str, exact: bool
+) -> tuple[int, int]:
+    """(input, output) tokens: upstream counts when it gave real ones; local counts otherwise,
+    or for an answer the relay cut. `prompt_tokens` may be a function, called only when needed."""
+    upstream = tr.upstream_usage(metadata)
+    reported = upstream[0] if upstream is not None else 0
+    prompt = reported or (prompt_tokens() if callable(prompt_tokens) else prompt_tokens)
+    if upstream is not None and exact and upstream[1] > 0:
+        return prompt, upstream[1]
+    return prompt, token_counting.count_text(text, model)
+
+
+# ---- streaming -------------------------------------------------------------------------------
+
+def _stream_error(message: str) -> RelayError:
+    if "not supported" in message.lower() or "invalid" in message.lower():
+        return InvalidRequest(f"1min.ai rejected the request: {message}", code="upstream_rejected")
+    return UpstreamError(f"1min.ai failed: {message}")
+
+
+class TextStream:
+    """An open upstream answer: iterate `deltas()`, read `metadata` after, always `aclose()`."""
+
+    def __init__(self, upstream: onemin_client.UpstreamStream, events: AsyncIterator[SSEEvent], first: SSEEvent) -> None:
+        self._upstream = upstream
+        self._events = events
+        self._first: SSEEvent | None = first
+        self.metadata: dict[str, Any] = {}
+        self.degraded = False
+
+    async def _all_events(self) -> AsyncIterator[SSEEvent]:
+        if self._first is not None:
+            first, self._first = self._first, None
+            yield first
+        async for event in self._events:
+            yield event
+
+    async def deltas(self) -> AsyncIterator[str]:
+        """The answer's text pieces in order. An upstream error event, or an end without
+        `done` or a result, raises UpstreamError after the pieces already received."""
+        text = ""
+        held: str | None = None  # a content event equal to all text so far: maybe a duplicate
+        async for event in self._all_events():
+            if event.event == "content":
+                payload = event.json()
+                delta = payload.get("content") if isinstance(payload, dict) else None
+                if not isinstance(delta, str) or delta == "":
+                    continue
+                if held is not None:
+                    text += held
+                    piece, held = held, None
+                    yield piece
+                if text and delta == text:
+                    held = delta
+                    continue
+                text += delta
+                yield delta
+            elif event.event == "result":
+                record = tr.record_of(event.json())
+                self.metadata = tr.metadata_of(record)
+                if held is not None and tr.text_of(record) == text + held:
+                    # The full text proves the repeat was real content, not a duplicate.
+                    text += held
+                    piece, held = held, None
+                    yield piece
+            elif event.event == "done":
+                return
+            elif event.event == "error":
+                message = tr.stream_error_message(event.json() or event.data)
+                raise UpstreamError(f"1min.ai failed during the stream: {message}")
+        if not self.metadata:
+            raise UpstreamError("The connection to 1min.ai ended before the answer was complete.")
+
+    async def aclose(self) -> None:
+        await self._events.aclose()
+        await self._upstream.aclose()
+
+
+def _checked(event: SSEEvent) -> SSEEvent:
+    # Skipping an unreadable content event would silently drop part of the answer.
+    if event.event in ("content", "result") and event.json() is None:
+        raise UpstreamError("1min.ai sent a stream event that is not JSON.")
+    return event
+
+
+async def _events(upstream: onemin_client.UpstreamStream) -> AsyncIterator[SSEEvent]:
+    decoder = SSEDecoder()
+    async for chunk in upstream.chunks():
+        for event in decoder.feed(chunk):
+            yield _checked(event)
+    for event in decoder.close():
+        yield _checked(event)
+
+
+async def _open(body: dict[str, Any], api_key: str) -> TextStream:
+    """Open the upstream stream and read up to its first event, so a failure can still be a status."""
+    url = f"{settings.ONE_MIN_CHAT_API_URL}?isStreaming=true"
+    upstream = await onemin_client.open_stream(url, api_key, body)
+    events = _events(upstream)
+    try:
+        first = await anext(events, None)
+        if first is not None and first.event == "error":
+            raise _stream_error(tr.stream_error_message(first.json() or first.data))
+        if first is None:
+            raise UpstreamError("1min.ai closed the stream before sending anything.")
+    except BaseException:
+        await events.aclose()
+        await upstream.aclose()
+        raise
+    return TextStream(upstream, events, first)
+
+
+async def open_stream(prepared: Prepared, api_key: str) -> TextStream:
+    """Start a streamed answer; retried once without web search if 1min.ai refuses it."""
+    try:
+        return await _open(prepared.body, api_key)
+    except InvalidRequest:
+        if not prepared.web_search:
+            raise
+        stream = await _open(_without_web_search(prepared.body), api_key)
+        stream.degraded = True
+        return stream

@@ -1,0 +1,65 @@
+"""POST /v1/audio/transcriptions, /v1/audio/translations (multipart) and /v1/audio/speech."""
+from django.http import HttpResponse, StreamingHttpResponse
+from rest_framework.parsers import MultiPartParser
+
+from api.call_context import tracked
+from api.errors import InvalidRequest
+from api.request_schemas_media import TRANSCRIBE, TRANSLATE, parse_audio_text, parse_speech
+from api.services import audio as audio_service
+from api.services import speech as speech_service
+from api.uploads import read_form
+from api.views.base import RelayView, json_response
+
+
+class _MediaView(RelayView):
+    """The body's type follows `response_format`, not `Accept` (SDKs send octet-stream for audio)."""
+
+    def perform_content_negotiation(self, request, force=False):
+        return super().perform_content_negotiation(request, force=True)
+
+
+class _AudioTextView(_MediaView):
+    parser_classes = [MultiPartParser]
+    task = TRANSCRIBE
+
+    async def post(self, request):
+        api_key = self.key_of(request)
+        fields, files = await read_form(request)
+        audio_request = parse_audio_text(fields, self.task)
+        upload = files.get("file")
+        if upload is None:
+            message = ("`file` must be a file upload, not a text field." if fields.get("file")
+                       else "You must provide `file`, the audio to process.")
+            raise InvalidRequest(message, param="file", code="missing_required_parameter")
+        audio_file = audio_service.AudioFile(upload.name or "", upload.read())
+        result = await audio_service.run(audio_request, audio_file, api_key, self.call)
+        if isinstance(result.body, dict):
+            return json_response(result.body)
+        return HttpResponse(result.body, content_type=result.content_type)
+
+
+class TranscriptionsView(_AudioTextView):
+    endpoint = "audio.transcriptions"
+    task = TRANSCRIBE
+
+
+class TranslationsView(_AudioTextView):
+    endpoint = "audio.translations"
+    task = TRANSLATE
+
+
+class SpeechView(_MediaView):
+    endpoint = "audio.speech"
+
+    async def post(self, request):
+        api_key = self.key_of(request)
+        audio = await speech_service.synthesize(parse_speech(request.data), api_key, self.call)
+        if audio.chunks is None:
+            response = HttpResponse(audio.body, content_type=audio.content_type)
+        else:
+            # The call finishes when the last byte is sent, or when the client goes away.
+            response = StreamingHttpResponse(tracked(audio.chunks, self.call),
+                                             content_type=audio.content_type)
+        for name, value in audio.headers.items():
+            response[name] = value
+        return response

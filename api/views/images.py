@@ -1,0 +1,13 @@
+"""POST /v1/images/generations."""
+from api.request_schemas_media import parse_image
+from api.services import images as images_service
+from api.views.base import RelayView, json_response
+
+
+class ImageGenerationsView(RelayView):
+    endpoint = "images.generations"
+
+    async def post(self, request):
+        api_key = self.key_of(request)
+        body = await images_service.generate(parse_image(request.data), api_key, self.call)
+        return json_response(body)
