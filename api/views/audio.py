@@ -4,6 +4,7 @@ from rest_framework.parsers import MultiPartParser
 
 from api.call_context import tracked
 from api.errors import InvalidRequest
+from api.openapi_more import audio_text_schema, speech_schema
 from api.request_schemas_media import TRANSCRIBE, TRANSLATE, parse_audio_text, parse_speech
 from api.services import audio as audio_service
 from api.services import speech as speech_service
@@ -42,15 +43,24 @@ class TranscriptionsView(_AudioTextView):
     endpoint = "audio.transcriptions"
     task = TRANSCRIBE
 
+    @audio_text_schema("createTranscription", "Transcribe audio.")
+    async def post(self, request):
+        return await super().post(request)
+
 
 class TranslationsView(_AudioTextView):
     endpoint = "audio.translations"
     task = TRANSLATE
 
+    @audio_text_schema("createTranslation", "Translate audio into English text.")
+    async def post(self, request):
+        return await super().post(request)
+
 
 class SpeechView(_MediaView):
     endpoint = "audio.speech"
 
+    @speech_schema
     async def post(self, request):
         api_key = self.key_of(request)
         audio = await speech_service.synthesize(parse_speech(request.data), api_key, self.call)

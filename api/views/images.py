@@ -1,4 +1,5 @@
 """POST /v1/images/generations."""
+from api.openapi_more import images_schema
 from api.request_schemas_media import parse_image
 from api.services import images as images_service
 from api.views.base import RelayView, json_response
@@ -7,6 +8,7 @@ from api.views.base import RelayView, json_response
 class ImageGenerationsView(RelayView):
     endpoint = "images.generations"
 
+    @images_schema
     async def post(self, request):
         api_key = self.key_of(request)
         body = await images_service.generate(parse_image(request.data), api_key, self.call)

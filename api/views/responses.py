@@ -1,5 +1,8 @@
 """POST /v1/responses, GET and DELETE /v1/responses/{id}, GET /v1/responses/{id}/input_items."""
 from api.errors import InvalidRequest
+from api.openapi_more import (
+    responses_create_schema, responses_delete_schema, responses_get_schema, responses_items_schema,
+)
 from api.request_schemas import parse_item_list_params, parse_responses
 from api.services import responses as responses_service
 from api.views.base import RelayView, json_response
@@ -8,6 +11,7 @@ from api.views.base import RelayView, json_response
 class ResponsesView(RelayView):
     endpoint = "responses"
 
+    @responses_create_schema
     async def post(self, request):
         api_key = self.key_of(request)
         body = parse_responses(request.data)
@@ -21,6 +25,7 @@ class ResponsesView(RelayView):
 class ResponseDetailView(RelayView):
     endpoint = "responses"
 
+    @responses_get_schema
     async def get(self, request, response_id: str):
         api_key = self.key_of(request)
         if request.query_params.get("stream", "").lower() == "true":
@@ -29,6 +34,7 @@ class ResponseDetailView(RelayView):
                                  code="unsupported_parameter")
         return json_response(await responses_service.retrieve(response_id, api_key))
 
+    @responses_delete_schema
     async def delete(self, request, response_id: str):
         api_key = self.key_of(request)
         return json_response(await responses_service.delete(response_id, api_key))
@@ -37,6 +43,7 @@ class ResponseDetailView(RelayView):
 class ResponseInputItemsView(RelayView):
     endpoint = "responses.input_items"
 
+    @responses_items_schema
     async def get(self, request, response_id: str):
         api_key = self.key_of(request)
         params = parse_item_list_params(request.query_params)

@@ -80,7 +80,7 @@ def test_upstream_errors_keep_their_status_in_the_openai_envelope(relay, sim):
     sim.script({"status": 400, "error_code": "UNSUPPORTED_MODEL", "message": "Model gpt-4o-mini is not supported"})
     response = post(relay, {"model": "gpt-4o-mini", "input": "x"})
     assert response.status_code == 400 and "not supported" in response.json()["error"]["message"]
-    sim.script({"status": 503, "message": "down"})
+    sim.script({"status": 503, "message": "down"}, times=None)  # a lasting 503: the retries meet it too
     response = post(relay, {"model": "gpt-4o-mini", "input": "x"})
     assert response.status_code == 502
     validate(response.json(), "ErrorResponse")

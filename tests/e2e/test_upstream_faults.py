@@ -212,3 +212,43 @@ def test_a_stalled_stream_ends_with_a_timeout_event_and_the_upstream_is_closed(f
     assert "stopped sending" in error["message"]
     assert attempts(sim) == 1
     assert sim.wait_for(lambda: sim.requests_to(CHAT)[0].get("stream_closed_by_client"), timeout=2.0)
+
+
+# ---- the same rules for the endpoints that arrived later ---------------------------------------
+
+OTHER_ENDPOINTS = {
+    "responses": ("/v1/responses", {"model": "gpt-4o-mini", "input": "hi"}, CHAT),
+    "images": ("/v1/images/generations", {"model": "dall-e-3", "prompt": "a cat"}, "/api/features"),
+    "speech": ("/v1/audio/speech", {"model": "tts-1", "input": "hello", "voice": "alloy"}, "/api/features"),
+}
+
+
+@pytest.mark.parametrize("name", list(OTHER_ENDPOINTS))
+def test_a_passing_522_is_retried_on_every_endpoint(faulty, sim, name):
+    path, body, upstream = OTHER_ENDPOINTS[name]
+    sim.script({"status": 522, "envelope": "html"}, path=upstream)
+    response = httpx.post(f"{faulty.url}{path}", json=body, headers=AUTH, timeout=CLIENT_TIMEOUT)
+    assert response.status_code == 200, response.text[:300]
+    assert len(sim.requests_to(upstream)) == 2
+
+
+@pytest.mark.parametrize("name", list(OTHER_ENDPOINTS))
+def test_a_500_or_slow_headers_are_errors_without_retries_on_every_endpoint(faulty, sim, name):
+    path, body, upstream = OTHER_ENDPOINTS[name]
+    for script, status, code in (({"status": 500}, 502, "upstream_error"),
+                                 ({"delay_headers_ms": STALL_MS}, 504, "upstream_timeout")):
+        sim.reset()
+        sim.script(script, path=upstream, times=None)
+        response = httpx.post(f"{faulty.url}{path}", json=body, headers=AUTH, timeout=CLIENT_TIMEOUT)
+        assert_error(response, status, code)
+        assert len(sim.requests_to(upstream)) == 1
+
+
+def test_a_stalled_responses_stream_ends_with_a_failed_response(faulty, sim):
+    sim.script({"text": "the start of an answer that then stalls", "stall_after": 3, "stall_ms": STALL_MS}, times=None)
+    with httpx.stream("POST", f"{faulty.url}/v1/responses", headers=AUTH, timeout=CLIENT_TIMEOUT,
+                      json={"model": "gpt-4o-mini", "input": "hi", "stream": True}) as response:
+        events = [line[7:] for line in response.iter_lines() if line.startswith("event: ")]
+    assert response.status_code == 200
+    assert events[-1] == "response.failed"
+    assert attempts(sim) == 1
