@@ -122,8 +122,14 @@ MODEL_LIST = {
 EVENT_STREAM = {"type": "string", "description": "Server-sent events: `data: <chat.completion.chunk>` lines, then `data: [DONE]`."}
 
 
+# Any /v1/ call may be refused by the limiter: 403 (blocked client, model outside its policy),
+# 429 (rate limit or token budget, with Retry-After) or 503 (limits unavailable, fail-closed).
+LIMITER_ERRORS = (403, 429, 503)
+
+
 def errors(*statuses: int) -> dict[Any, Any]:
-    return {status: OpenApiResponse(ERROR, description="An error in OpenAI's envelope.") for status in statuses}
+    return {status: OpenApiResponse(ERROR, description="An error in OpenAI's envelope.")
+            for status in sorted(set(statuses) | set(LIMITER_ERRORS))}
 
 
 chat_schema = extend_schema(

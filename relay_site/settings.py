@@ -255,7 +255,7 @@ CORS_ALLOW_HEADERS = [
 # Further request headers a preflight may name (api/cors.py): the SDKs' x-stainless-* family.
 CORS_ALLOWED_HEADER_PATTERNS = r"x-stainless-[a-z0-9-]+|openai-[a-z0-9-]+"
 CORS_EXPOSE_HEADERS = [
-    "x-request-id", "retry-after", "openai-processing-ms", "openai-version", "x-websearch-degraded",
+    "x-request-id", "retry-after", "retry-after-ms", "openai-processing-ms", "openai-version", "x-websearch-degraded",
     "x-ratelimit-limit-requests", "x-ratelimit-limit-tokens", "x-ratelimit-remaining-requests",
     "x-ratelimit-remaining-tokens", "x-ratelimit-reset-requests", "x-ratelimit-reset-tokens",
 ]

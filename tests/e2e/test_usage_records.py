@@ -105,3 +105,34 @@ def test_records_still_buffered_are_written_on_a_normal_shutdown(relay_factory, 
     assert usage_of(quiet, fingerprint(key)) == []  # nothing flushed yet: the interval is an hour
     quiet.stop()  # SIGTERM, as a service manager sends it
     assert len(usage_of(quiet, fingerprint(key))) == 4
+
+
+def call_each_endpoint(relay, key):
+    """One successful call to every /v1/ endpoint; returns {endpoint name: response}."""
+    from tests import media_files as media
+
+    auth = {"Authorization": f"Bearer {key}"}
+    url = relay.url + "/v1"
+    return {
+        "chat.completions": httpx.post(f"{url}/chat/completions", headers=auth, json={"model": "gpt-4o-mini", "messages": MESSAGES}),
+        "responses": httpx.post(f"{url}/responses", headers=auth, json={"model": "gpt-4o-mini", "input": "hi", "store": False}),
+        "images.generations": httpx.post(f"{url}/images/generations", headers=auth,
+                                         json={"model": "dall-e-2", "prompt": "a pear", "size": "256x256"}),
+        "audio.speech": httpx.post(f"{url}/audio/speech", headers=auth, json={"model": "tts-1", "voice": "alloy", "input": "One"}),
+        "audio.transcriptions": httpx.post(f"{url}/audio/transcriptions", headers=auth, data={"model": "whisper-1"},
+                                           files={"file": ("a.wav", media.wav(1.0), "audio/wav")}),
+        "models": httpx.get(f"{url}/models", headers=auth),
+    }
+
+
+def test_every_endpoint_is_counted_and_recorded(relay, sim):
+    key = fresh_key()
+    responses = call_each_endpoint(relay, key)
+    for name, response in responses.items():
+        assert response.status_code == 200, (name, response.text)
+        assert response.headers["x-ratelimit-limit-requests"], name
+    rows = records(relay, key, len(responses))
+    assert sorted(row["endpoint"] for row in rows) == sorted(responses)
+    assert all(row["status"] == 200 for row in rows)
+    by_endpoint = {row["endpoint"]: row for row in rows}
+    assert by_endpoint["responses"]["prompt_tokens"] > 0 and by_endpoint["responses"]["model"] == "gpt-4o-mini"
