@@ -13,6 +13,7 @@ from keys.lookup import lookup
 from keys.models import RelayKey, UpstreamKey
 from keys.pool import pool
 from keys.shared_state import SharedStateError, bump_version, watch
+from quotas.policies import announce_change
 
 logger = logging.getLogger(__name__)
 
@@ -33,3 +34,10 @@ def _bump() -> None:
 @receiver(post_delete, sender=UpstreamKey)
 def keys_changed(sender, **kwargs) -> None:
     transaction.on_commit(_bump)
+
+
+@receiver(post_save, sender=RelayKey)
+@receiver(post_delete, sender=RelayKey)
+def relay_key_policy_changed(sender, **kwargs) -> None:
+    # A relay key's quota policy is part of the quotas' policy table (quotas.policies).
+    transaction.on_commit(announce_change)

@@ -24,6 +24,12 @@ def managed_env(**overrides: str) -> dict[str, str]:
         "RELAY_ENCRYPTION_KEY": ENCRYPTION_KEY,
         "RELAY_KEY_ACTIVITY_FLUSH_SECONDS": "0",
         "UPSTREAM_KEY_COOLDOWN_SECONDS": "60",
+        # Every key test's calls come from 127.0.0.1: the default limits must not get in their way
+        # (a relay key's own policy still applies to it). Policy and usage changes show quickly.
+        "RATE_LIMIT_REQUESTS_PER_MINUTE": "100000",
+        "RATE_LIMIT_TOKENS_PER_MINUTE": "100000000",
+        "QUOTA_POLICY_REFRESH_SECONDS": "0.2",
+        "USAGE_FLUSH_SECONDS": "0.1",
         **overrides,
     }
 
@@ -82,9 +88,9 @@ class Admin:
 
     # ---- relay keys
     def add_relay_key(self, name: str, *, models: str = "", expires_at: datetime | None = None,
-                      policy: str = "", enabled: bool = True) -> tuple[int, str]:
+                      policy_id: int | None = None, enabled: bool = True) -> tuple[int, str]:
         """Create a relay key in the admin: (id, the full key from the page shown once)."""
-        data = {"name": name, "owner_note": "made by a test", "quota_policy": policy,
+        data = {"name": name, "owner_note": "made by a test", "quota_policy": str(policy_id or ""),
                 "allowed_models": models, "_save": "Save"}
         if enabled:
             data["enabled"] = "on"
