@@ -1,12 +1,14 @@
 """The base of every /v1/ view: an async DRF view with no per-request thread hops."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, AsyncIterator
 
+import orjson
 from adrf.views import APIView
 from django.http import HttpResponse, StreamingHttpResponse
-from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 
+from api import metrics, request_trace
 from api.call_context import CallContext, tracked
 from api.client_key import presented_key
 from api.errors import NotFound
@@ -31,6 +33,8 @@ class RelayView(APIView):
         self.request = request
         self.headers = self.default_response_headers
         self.call = CallContext(endpoint=self.endpoint or request.path, client_ip=client_ip(request))
+        self.call.on_finish(metrics.record_call)
+        request_trace.attach_call(self.call)
         self.admission: limits.Admission | None = None
         try:
             await self._resolve_caller(request)
@@ -66,6 +70,7 @@ class RelayView(APIView):
         key = self._caller is not None
         if key:
             self.call.key_fingerprint = self._caller.fingerprint
+            self.call.extra["policy"] = self._caller.policy  # a relay key's named quota policy
         usage.track(self.call)
         estimate, parse_error = Estimate(), None
         if key and request.method in ("POST", "PUT", "PATCH") and _is_json(request):
@@ -79,7 +84,7 @@ class RelayView(APIView):
 
     def stream_response(self, frames, headers: dict[str, str] | None = None) -> StreamingHttpResponse:
         """An event stream whose end (complete or cut short) finishes this call."""
-        return event_stream(tracked(frames, self.call), headers)
+        return event_stream(tracked(_counted_open(frames, metrics.endpoint_label(self.call.endpoint)), self.call), headers)
 
     async def _resolve_caller(self, request) -> None:
         # Resolved for every request because key_of() is synchronous; an error is kept for
@@ -133,8 +138,33 @@ def _is_json(request) -> bool:
     return media_type == "application/json" or media_type.endswith("+json")
 
 
-def json_response(body: Any, headers: dict[str, str] | None = None, status: int = 200) -> Response:
-    return Response(body, status=status, headers=headers)
+async def _counted_open(frames: AsyncIterator[bytes], endpoint: str) -> AsyncIterator[bytes]:
+    """Count the stream as open from its first frame until it ends, however it ends."""
+    metrics.stream_opened(endpoint)
+    try:
+        async for frame in frames:
+            yield frame
+    finally:
+        metrics.stream_closed(endpoint)
+        close = getattr(frames, "aclose", None)
+        if close is not None:
+            await close()
+
+
+def json_response(body: Any, headers: dict[str, str] | None = None, status: int = 200) -> HttpResponse:
+    """A JSON answer encoded right here: a DRF Response would be rendered later in a thread hop."""
+    return HttpResponse(
+        orjson.dumps(body, default=_json_fallback), status=status, headers=headers,
+        content_type="application/json",
+    )
+
+
+_drf_encoder = JSONEncoder()
+
+
+def _json_fallback(value: Any) -> Any:
+    """What orjson does not know (Decimal, lazy strings, ...) is encoded as DRF would."""
+    return _drf_encoder.default(value)
 
 
 def event_stream(frames, headers: dict[str, str] | None = None) -> StreamingHttpResponse:
@@ -147,6 +177,7 @@ def event_stream(frames, headers: dict[str, str] | None = None) -> StreamingHttp
 class UnknownEndpointView(RelayView):
     """Any /v1/ path we do not serve: a 404 in the OpenAI envelope, whatever the method."""
 
+    endpoint = "unknown"
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
     schema = None  # not an endpoint: left out of the OpenAPI document
 
