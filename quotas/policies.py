@@ -125,22 +125,12 @@ def load_table() -> PolicyTable:
         else:
             table.keys[override.target] = limits
     table.networks.sort(key=lambda item: item[0].prefixlen, reverse=True)
-    _add_relay_key_policies(table, resolved)
     for block in BlockedClient.objects.all():
         if block.kind == ClientKind.IP:
             table.blocked_networks.append((ipaddress.ip_network(block.target, strict=False), block.note))
         else:
             table.blocked_keys[block.target] = block.note
     return table
-
-
-def _add_relay_key_policies(table: PolicyTable, resolved: dict[int, Limits]) -> None:
-    """Each relay key's own policy (keys app), by its fingerprint: the first 32 characters of its
-    stored SHA-256. A key override made here (usage pages, `quota` command) takes precedence."""
-    from keys.models import RelayKey
-
-    for key_hash, policy_id in RelayKey.objects.exclude(quota_policy=None).values_list("key_hash", "quota_policy_id"):
-        table.keys.setdefault(key_hash[:32], resolved[policy_id])
 
 
 class PolicyBook:

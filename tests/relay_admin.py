@@ -88,9 +88,10 @@ class Admin:
 
     # ---- relay keys
     def add_relay_key(self, name: str, *, models: str = "", expires_at: datetime | None = None,
-                      policy_id: int | None = None, enabled: bool = True) -> tuple[int, str]:
-        """Create a relay key in the admin: (id, the full key from the page shown once)."""
-        data = {"name": name, "owner_note": "made by a test", "quota_policy": str(policy_id or ""),
+                      policy: str = "", enabled: bool = True) -> tuple[int, str]:
+        """Create a relay key in the admin: (id, the full key from the page shown once); `policy`
+        names a quota policy (chosen in the form's list)."""
+        data = {"name": name, "owner_note": "made by a test", "quota_policy": self.policy_id(policy) if policy else "",
                 "allowed_models": models, "_save": "Save"}
         if enabled:
             data["enabled"] = "on"
@@ -103,6 +104,13 @@ class Admin:
         assert key, response.text
         key_id = re.search(r"/admin/keys/relaykey/(\d+)/change/", response.text)
         return int(key_id.group(1)), html.unescape(key.group(1) or key.group(2))
+
+    def policy_id(self, name: str) -> str:
+        listing = self.page(f"/admin/quotas/quotapolicy/?q={name}")
+        found = dict((html.unescape(label), pk) for pk, label in
+                     re.findall(r'href="/admin/quotas/quotapolicy/(\d+)/change/[^"]*">([^<]+)</a>', listing))
+        assert name in found, f"no quota policy {name!r}"
+        return found[name]
 
     def revoke_relay_key(self, key_id: int) -> None:
         response = self.post_form("/admin/keys/relaykey/", {
