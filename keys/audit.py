@@ -1,9 +1,9 @@
-"""Entries in the admin's history (LogEntry) for key changes made outside the admin."""
+"""Entries in the admin's history (LogEntry) for key and policy changes made by commands."""
 from __future__ import annotations
 
 import getpass
 
-from django.contrib.admin.models import ADDITION, CHANGE, LogEntry  # noqa: F401 - re-exported
+from django.contrib.admin.models import ADDITION, CHANGE, DELETION, LogEntry  # noqa: F401 - re-exported
 from django.contrib.auth import get_user_model
 from django.core.management.base import CommandError
 from django.db.models import Model

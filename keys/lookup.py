@@ -50,7 +50,7 @@ class KeyRecord:
 def _load(key_hash: str) -> KeyRecord | None:
     from keys.models import RelayKey
 
-    key = RelayKey.objects.filter(key_hash=key_hash).first()
+    key = RelayKey.objects.filter(key_hash=key_hash).select_related("quota_policy").first()
     if key is None:
         return None
     return KeyRecord(
@@ -61,7 +61,7 @@ def _load(key_hash: str) -> KeyRecord | None:
         enabled=key.enabled,
         expires_at=key.expires_at.timestamp() if key.expires_at else None,
         allowed_models=tuple(key.model_list()),
-        policy=key.quota_policy,
+        policy=key.quota_policy.name if key.quota_policy else "",
     )
 
 

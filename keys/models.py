@@ -27,10 +27,14 @@ class RelayKey(models.Model):
         max_length=16, editable=False, help_text="The key's first characters, to recognise it."
     )
     key_hash = models.CharField(max_length=64, unique=True, editable=False)
-    # Until the quotas app's policy model lands, the policy is named here; it becomes a foreign
-    # key to quotas' policy model in a later migration (blank: the default policy).
-    quota_policy = models.CharField(
-        max_length=100, blank=True, help_text="Quota policy name (blank: the default policy)."
+    quota_policy = models.ForeignKey(
+        "quotas.QuotaPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,  # deleting a policy in use would silently loosen these keys
+        related_name="relay_keys",
+        help_text="Limits for this key (blank: the default policy). A policy assigned to the key's "
+        "fingerprint on the usage pages takes precedence.",
     )
     allowed_models = models.TextField(
         blank=True,
@@ -96,3 +100,13 @@ class UpstreamKey(models.Model):
 
     def secret(self) -> str:
         return crypto.decrypt(self.encrypted_key)
+
+
+def relay_keys_by_fingerprint() -> dict[str, dict]:
+    """Every relay key by the fingerprint its usage is recorded under: id, name, policy name.
+    For the usage pages, which know callers only by fingerprint."""
+    rows = RelayKey.objects.values_list("pk", "name", "key_hash", "quota_policy__name", "enabled")
+    return {
+        key_hash[:32]: {"id": pk, "name": name, "policy": policy or "", "enabled": enabled}
+        for pk, name, key_hash, policy, enabled in rows
+    }

@@ -1,6 +1,6 @@
-"""Every saved or deleted relay or upstream key, once committed, drops this process's cached
-copies at once and bumps the shared change counter, so other processes drop theirs within
-RELAY_KEY_SYNC_SECONDS."""
+"""Every saved or deleted relay key, upstream key or quota policy, once committed, drops this
+process's cached keys at once and bumps the shared change counter, so other processes drop theirs
+within RELAY_KEY_SYNC_SECONDS."""
 from __future__ import annotations
 
 import logging
@@ -13,6 +13,7 @@ from keys.lookup import lookup
 from keys.models import RelayKey, UpstreamKey
 from keys.pool import pool
 from keys.shared_state import SharedStateError, bump_version, watch
+from quotas.models import QuotaPolicy
 
 logger = logging.getLogger(__name__)
 
@@ -32,4 +33,12 @@ def _bump() -> None:
 @receiver(post_save, sender=UpstreamKey)
 @receiver(post_delete, sender=UpstreamKey)
 def keys_changed(sender, **kwargs) -> None:
+    transaction.on_commit(_bump)
+
+
+@receiver(post_save, sender=QuotaPolicy)
+@receiver(post_delete, sender=QuotaPolicy)
+def quota_policy_changed(sender, **kwargs) -> None:
+    # Cached relay keys carry their policy's name (quotas looks limits up by it): a renamed
+    # policy must not leave them pointing at a name that no longer exists.
     transaction.on_commit(_bump)

@@ -24,6 +24,12 @@ def managed_env(**overrides: str) -> dict[str, str]:
         "RELAY_ENCRYPTION_KEY": ENCRYPTION_KEY,
         "RELAY_KEY_ACTIVITY_FLUSH_SECONDS": "0",
         "UPSTREAM_KEY_COOLDOWN_SECONDS": "60",
+        # Every key test's calls come from 127.0.0.1: the default limits must not get in their way
+        # (a relay key's own policy still applies to it). Policy and usage changes show quickly.
+        "RATE_LIMIT_REQUESTS_PER_MINUTE": "100000",
+        "RATE_LIMIT_TOKENS_PER_MINUTE": "100000000",
+        "QUOTA_POLICY_REFRESH_SECONDS": "0.2",
+        "USAGE_FLUSH_SECONDS": "0.1",
         **overrides,
     }
 
@@ -83,8 +89,9 @@ class Admin:
     # ---- relay keys
     def add_relay_key(self, name: str, *, models: str = "", expires_at: datetime | None = None,
                       policy: str = "", enabled: bool = True) -> tuple[int, str]:
-        """Create a relay key in the admin: (id, the full key from the page shown once)."""
-        data = {"name": name, "owner_note": "made by a test", "quota_policy": policy,
+        """Create a relay key in the admin: (id, the full key from the page shown once); `policy`
+        names a quota policy (chosen in the form's list)."""
+        data = {"name": name, "owner_note": "made by a test", "quota_policy": self.policy_id(policy) if policy else "",
                 "allowed_models": models, "_save": "Save"}
         if enabled:
             data["enabled"] = "on"
@@ -97,6 +104,13 @@ class Admin:
         assert key, response.text
         key_id = re.search(r"/admin/keys/relaykey/(\d+)/change/", response.text)
         return int(key_id.group(1)), html.unescape(key.group(1) or key.group(2))
+
+    def policy_id(self, name: str) -> str:
+        listing = self.page(f"/admin/quotas/quotapolicy/?q={name}")
+        found = dict((html.unescape(label), pk) for pk, label in
+                     re.findall(r'href="/admin/quotas/quotapolicy/(\d+)/change/[^"]*">([^<]+)</a>', listing))
+        assert name in found, f"no quota policy {name!r}"
+        return found[name]
 
     def revoke_relay_key(self, key_id: int) -> None:
         response = self.post_form("/admin/keys/relaykey/", {

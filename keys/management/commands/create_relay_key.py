@@ -9,6 +9,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 
 from keys import audit
 from keys.models import RelayKey, parse_model_list
+from quotas.models import QuotaPolicy
 
 
 def parse_expiry(text: str) -> datetime:
@@ -25,6 +26,14 @@ def parse_expiry(text: str) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
+def quota_policy(name: str) -> QuotaPolicy:
+    policy = QuotaPolicy.objects.filter(name=name).first()
+    if policy is None:
+        known = ", ".join(QuotaPolicy.objects.values_list("name", flat=True)) or "none"
+        raise CommandError(f"No quota policy named {name!r} (there are: {known}).")
+    return policy
+
+
 class Command(BaseCommand):
     help = "Create a relay key for a client; prints the full key once (only a hash is stored)."
 
@@ -38,12 +47,13 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> str:
         expires_at = parse_expiry(options["expires"]) if options["expires"] else None
+        policy = quota_policy(options["policy"]) if options["policy"] else None
         with transaction.atomic():
             user = audit.actor(options["by"])
             relay_key = RelayKey(
                 name=options["name"],
                 owner_note=options["owner_note"],
-                quota_policy=options["policy"],
+                quota_policy=policy,
                 allowed_models="\n".join(parse_model_list(options["models"])),
                 expires_at=expires_at,
             )
