@@ -4,8 +4,10 @@ VENV := .venv
 PY := $(VENV)/bin/python
 HOST ?= 127.0.0.1
 PORT ?= 8787
+# More than one runs that many daphne processes on one socket (relay_site/serve.py; needs REDIS_URL).
+WEB_CONCURRENCY ?= 1
 
-.PHONY: install run test migrate simulator clean
+.PHONY: install run test migrate simulator bench clean
 
 install: $(VENV)/.installed
 
@@ -20,7 +22,11 @@ migrate: install
 	$(PY) manage.py migrate --noinput
 
 run: migrate
+ifeq ($(WEB_CONCURRENCY),1)
 	$(PY) -m daphne -b $(HOST) -p $(PORT) relay_site.asgi:application
+else
+	$(PY) -m relay_site.serve -b $(HOST) -p $(PORT) --workers $(WEB_CONCURRENCY)
+endif
 
 test: install
 	$(PY) tests/run_suites.py
@@ -28,6 +34,14 @@ test: install
 # The 1min.ai simulator on its own, for trying the relay offline (see README).
 simulator: install
 	$(PY) -m tests.onemin_simulator --port $(or $(SIM_PORT),9100)
+
+# The overhead benchmark: writes bench/reports/<date>-overhead.md with plots (see bench/).
+bench: install $(VENV)/.bench-installed
+	$(PY) -m bench.run
+
+$(VENV)/.bench-installed: bench/requirements.txt
+	$(PY) -m pip install --quiet -r bench/requirements.txt
+	touch $@
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -6,8 +6,8 @@ import hashlib
 from api.errors import AuthenticationFailed
 
 
-def key_in(request) -> str:
-    """The key the request carries, or "" (for callers that must not fail, like the limiter)."""
+def presented_key(request) -> str:
+    """The key the client sent (Bearer token or x-api-key), or "" when it sent none."""
     header = request.headers.get("Authorization", "")
     scheme, _, token = header.strip().partition(" ")
     key = token.strip() if scheme.lower() == "bearer" else ""
@@ -16,7 +16,7 @@ def key_in(request) -> str:
 
 def api_key_of(request) -> str:
     """The key to forward as 1min.ai's API-KEY; a missing key is a 401 in the OpenAI envelope."""
-    key = key_in(request)
+    key = presented_key(request)
     if not key:
         raise AuthenticationFailed(
             "You didn't provide an API key. Send your 1min.ai key as `Authorization: Bearer KEY`.",

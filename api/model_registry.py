@@ -104,6 +104,10 @@ class ModelRegistry:
         await _cache_set(LAST_GOOD_KEY, snapshot.to_cache(), LAST_GOOD_SECONDS)
         return snapshot
 
+    def is_known(self, model_id: str) -> bool:
+        """Whether the list in memory names this model (no I/O: for labelling metrics)."""
+        return self._memory is not None and model_id in self._memory.models
+
     def _remember(self, snapshot: Snapshot) -> None:
         self._memory = snapshot
         self._memory_until = time.monotonic() + settings.MODEL_CACHE_MEMORY_SECONDS

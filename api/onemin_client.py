@@ -1,22 +1,34 @@
-"""The one seam for HTTP to 1min.ai: a shared httpx.AsyncClient, timeouts and error mapping."""
+"""The one seam for HTTP to 1min.ai: a shared connection pool, timeouts, retries and error mapping.
+
+Requests go straight to the transport (api/onemin_transport.py): httpx.AsyncClient's per-request
+work (cookie jar, auth and redirect flows, URL merging) bought nothing here and cost CPU on every
+call. The client is kept for the one thing that needs it, following redirects of asset URLs.
+"""
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
-from typing import Any, AsyncIterator
+import time
+from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
+from urllib.parse import urlsplit
 
 import httpx
+import orjson
 from django.conf import settings
 
-from api.errors import UpstreamError, UpstreamTimeout
+from api import metrics, request_trace
+from api.errors import RelayError, UpstreamError, UpstreamTimeout
+from api.onemin_transport import LeanTransport
 from api.retry_policy import RetryPolicy
 from api.translators.upstream_errors import upstream_error
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 _client: httpx.AsyncClient | None = None
 _client_loop: asyncio.AbstractEventLoop | None = None
+_transport: httpx.AsyncBaseTransport | None = None
+_transport_loop: asyncio.AbstractEventLoop | None = None
 # Tests replace the transport here (and only here) to put a fake upstream behind the seam.
 transport_override: httpx.AsyncBaseTransport | None = None
 # Tests replace the policy (its sleep and random) so retries are checked without waiting.
@@ -24,6 +36,7 @@ retry_policy_override: RetryPolicy | None = None
 
 # Failures where no request reached 1min.ai: safe to send again even though calls are billed.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
+_USER_AGENT = f"1min-relay/{settings.VERSION}"
 
 
 def _timeout(read: float | None = None) -> httpx.Timeout:
@@ -35,27 +48,64 @@ def _timeout(read: float | None = None) -> httpx.Timeout:
     )
 
 
+def transport() -> httpx.AsyncBaseTransport:
+    """The process's connection pool, made on first use in the running loop (one per daphne process)."""
+    global _transport, _transport_loop
+    if transport_override is not None:
+        return transport_override
+    loop = asyncio.get_running_loop()
+    if _transport is None or _transport_loop is not loop:
+        _transport = LeanTransport(
+            max_connections=settings.UPSTREAM_MAX_CONNECTIONS,
+            max_keepalive=settings.UPSTREAM_KEEPALIVE_CONNECTIONS,
+        )
+        _transport_loop = loop
+    return _transport
+
+
 def client() -> httpx.AsyncClient:
-    """The process's client, made on first use in the running loop (one loop per daphne process)."""
+    """An httpx client over the same pool, for what needs httpx's conveniences (redirects)."""
     global _client, _client_loop
     loop = asyncio.get_running_loop()
     if _client is None or _client_loop is not loop or _client.is_closed:
-        limits = httpx.Limits(
-            max_connections=settings.UPSTREAM_MAX_CONNECTIONS,
-            max_keepalive_connections=settings.UPSTREAM_MAX_CONNECTIONS,
-        )
-        _client = httpx.AsyncClient(
-            timeout=_timeout(), limits=limits, transport=transport_override, follow_redirects=False
-        )
+        _client = httpx.AsyncClient(timeout=_timeout(), transport=transport(), follow_redirects=False)
         _client_loop = loop
     return _client
 
 
 def _headers(api_key: str | None, accept: str = "application/json") -> dict[str, str]:
-    headers = {"Accept": accept}
+    headers = {"Accept": accept, "User-Agent": _USER_AGENT}
     if api_key is not None:
         headers["API-KEY"] = api_key
+    request_id = request_trace.request_id()
+    if request_id is not None:
+        headers["X-Request-ID"] = request_id  # so 1min.ai-side logs can be matched to ours
     return headers
+
+
+def _json_body(payload: Any, headers: dict[str, str]) -> dict[str, Any]:
+    headers["Content-Type"] = "application/json"
+    return {"content": orjson.dumps(payload), "headers": headers}
+
+
+def _operation(method: str, url: str, suffix: str = "") -> str:
+    """A bounded metrics label: the method and the first two path segments (ids dropped)."""
+    path = "/".join(urlsplit(url).path.split("/")[:3])
+    return f"{method} {path}{suffix}"
+
+
+class _Wait:
+    """One wait on 1min.ai: the request's overhead excludes it, the metrics record it."""
+
+    __slots__ = ("operation", "started", "trace")
+
+    def __init__(self, operation: str) -> None:
+        self.operation, self.started = operation, time.perf_counter()
+        self.trace = request_trace.upstream_started()
+
+    def done(self, status: str) -> None:
+        request_trace.upstream_ended(self.trace)
+        metrics.observe_upstream(self.operation, status, time.perf_counter() - self.started)
 
 
 def _raise_for(response: httpx.Response, body: bytes) -> None:
@@ -67,8 +117,8 @@ def _raise_for(response: httpx.Response, body: bytes) -> None:
 
 def _decode(body: bytes) -> Any:
     try:
-        return json.loads(body)
-    except ValueError:
+        return orjson.loads(body)
+    except orjson.JSONDecodeError:
         raise UpstreamError("1min.ai answered with a body that is not JSON.") from None
 
 
@@ -82,71 +132,139 @@ def retry_policy() -> RetryPolicy:
     )
 
 
+async def _request(method: str, url: str, *, stream: bool, follow_redirects: bool,
+                   timeout: httpx.Timeout | None = None, **build: Any) -> httpx.Response:
+    """One attempt; the body is read (and the connection released) unless `stream`."""
+    if follow_redirects:
+        http = client()
+        request = http.build_request(method, url, timeout=timeout or _timeout(), **build)
+        return await http.send(request, stream=stream, follow_redirects=True)
+    request = httpx.Request(method, url, extensions={"timeout": (timeout or _timeout()).as_dict()}, **build)
+    response = await transport().handle_async_request(request)
+    response.request = request
+    if not stream:
+        try:
+            await response.aread()
+        except BaseException:
+            await response.aclose()
+            raise
+    return response
+
+
 async def _send(
-    method: str, url: str, *, stream: bool = False, follow_redirects: bool = False, **kwargs: Any
+    method: str, url: str, *, stream: bool = False, follow_redirects: bool = False,
+    retry_rate_limit: bool = True, operation: str | None = None, **kwargs: Any,
 ) -> httpx.Response:
     """Send one request, retrying only failures where 1min.ai cannot have run (and billed) it.
 
     Retried: no connection could be made, or a 429/502/503/52x came back. Never retried: a
     timeout or a break after the request was sent, or anything once a 2xx began (for streams,
-    nothing has reached our client until this returns).
+    nothing has reached our client until this returns). A pooled key's 429 is not retried here:
+    the call moves to another key at once (`_keyed`).
     """
     policy = retry_policy()
-    http = client()
+    operation = operation or _operation(method, url, ":stream" if stream else "")
     retries = 0
     while True:
-        request = http.build_request(method, url, **kwargs)
+        wait = _Wait(operation)
         try:
-            response = await http.send(request, stream=stream, follow_redirects=follow_redirects)
+            response = await _request(method, url, stream=stream, follow_redirects=follow_redirects, **kwargs)
         except _NOT_SENT as exc:
-            wait = policy.delay(retries)
-            if wait is None:
+            wait.done("timeout" if isinstance(exc, httpx.TimeoutException) else "error")
+            delay = policy.delay(retries)
+            if delay is None:
                 if isinstance(exc, httpx.TimeoutException):
                     raise UpstreamTimeout("1min.ai could not be reached in time.") from None
                 raise UpstreamError("Could not reach 1min.ai.") from None
             reason = type(exc).__name__
         except httpx.TimeoutException:
+            wait.done("timeout")
             raise UpstreamTimeout("1min.ai did not answer in time.") from None
         except httpx.HTTPError:
+            wait.done("error")
             raise UpstreamError("Could not reach 1min.ai.") from None
+        except BaseException:  # cancelled: the client went away
+            wait.done("cancelled")
+            raise
         else:
-            if not policy.retryable_status(response.status_code):
+            wait.done(str(response.status_code))
+            if not policy.retryable_status(response.status_code) or (
+                response.status_code == 429 and not retry_rate_limit
+            ):
                 return response
-            wait = policy.delay(retries, response.headers.get("retry-after"))
-            if wait is None:
+            delay = policy.delay(retries, response.headers.get("retry-after"))
+            if delay is None:
                 return response  # the caller maps it to the client's error (Retry-After kept)
             reason = f"HTTP {response.status_code}"
             await response.aclose()
         retries += 1
         logger.warning(
             "1min.ai %s %s failed (%s); retry %d of %d in %.2fs",
-            method, request.url.path, reason, retries, policy.max_retries, wait,
+            method, urlsplit(url).path, reason, retries, policy.max_retries, delay,
         )
-        await policy.sleep(wait)
+        backoff = request_trace.upstream_started()  # waiting on 1min.ai's trouble, not relay work
+        try:
+            await policy.sleep(delay)
+        finally:
+            request_trace.upstream_ended(backoff)
+
+
+def _pooled(api_key: str) -> bool:
+    return getattr(api_key, "lease", None) is not None
+
+
+async def _keyed(api_key: str, payload: dict[str, Any] | None, attempt: Callable[[str], Awaitable[T]]) -> T:
+    """Run `attempt` with the key to send. A pooled key (api.upstream_key.LeasedKey) is swapped
+    for another one when 1min.ai refuses it; the lease decides which failures qualify."""
+    lease = getattr(api_key, "lease", None)
+    if lease is None:
+        return await attempt(api_key)
+    lease.authorize(payload)
+    key = await lease.acquire()
+    while True:
+        try:
+            result = await attempt(key)
+        except RelayError as error:
+            key = await lease.failed(key, error)  # raises when no other key may be tried
+            continue
+        lease.succeeded(key)
+        return result
 
 
 async def post_json(url: str, api_key: str, payload: dict[str, Any]) -> Any:
     """POST a JSON body and return the decoded JSON answer, or raise the mapped error."""
-    response = await _send("POST", url, json=payload, headers=_headers(api_key))
-    _raise_for(response, response.content)
+
+    async def attempt(key: str) -> httpx.Response:
+        response = await _send("POST", url, retry_rate_limit=not _pooled(api_key),
+                               **_json_body(payload, _headers(key)))
+        _raise_for(response, response.content)
+        return response
+
+    response = await _keyed(api_key, payload, attempt)
     return _decode(response.content)
 
 
 async def get_json(url: str, params: dict[str, str], timeout: float = 10.0) -> Any:
-    response = await _send("GET", url, params=params, timeout=_timeout(timeout))
+    response = await _send("GET", url, params=params, timeout=_timeout(timeout), headers=_headers(None))
     _raise_for(response, response.content)
     return _decode(response.content)
 
 
 async def upload_asset(api_key: str, filename: str, data: bytes, content_type: str) -> Any:
     """Upload one file to /api/assets as the multipart part `asset`."""
-    response = await _send(
-        "POST",
-        settings.ONE_MIN_ASSET_URL,
-        files={"asset": (filename, data, content_type)},
-        headers=_headers(api_key),
-    )
-    _raise_for(response, response.content)
+
+    async def attempt(key: str) -> httpx.Response:
+        response = await _send(
+            "POST",
+            settings.ONE_MIN_ASSET_URL,
+            files={"asset": (filename, data, content_type)},
+            headers=_headers(key),
+            retry_rate_limit=not _pooled(api_key),
+        )
+        _raise_for(response, response.content)
+        return response
+
+    response = await _keyed(api_key, None, attempt)
     return _decode(response.content)
 
 
@@ -154,7 +272,8 @@ async def fetch_asset(url: str, max_bytes: int) -> tuple[bytes, str]:
     """Download a generated asset from the 1min.ai CDN: (bytes, content type)."""
     try:
         # Signed storage URLs may redirect between buckets; they come from 1min.ai, not clients.
-        response = await _send("GET", url, stream=True, follow_redirects=True)
+        response = await _send("GET", url, stream=True, follow_redirects=True,
+                               headers=_headers(None, "*/*"), operation="GET asset")
         try:
             if response.status_code != 200:
                 raise UpstreamError(f"The 1min.ai asset store answered HTTP {response.status_code}.")
@@ -189,11 +308,15 @@ class UpstreamStream:
         pieces = self._response.aiter_bytes() if self._decoded else self._response.aiter_raw()
         try:
             while True:
+                # Time spent waiting for the next chunk is upstream time, not relay overhead.
+                trace = request_trace.upstream_started()
                 try:
                     async with asyncio.timeout(self._idle_timeout):
                         chunk = await anext(pieces)
                 except StopAsyncIteration:
                     return
+                finally:
+                    request_trace.upstream_ended(trace)
                 yield chunk
         except (TimeoutError, httpx.TimeoutException):
             raise UpstreamTimeout(
@@ -211,11 +334,16 @@ class UpstreamStream:
 async def open_stream(url: str, api_key: str, payload: dict[str, Any]) -> UpstreamStream:
     """Start a streaming POST; a non-2xx answer is read whole and raised as the mapped error.
 
-    Retries (see `_send`) happen only here, before the stream is handed to the caller.
+    Retries (see `_send`) and pool failover (`_keyed`) happen only here, before the stream is
+    handed to the caller.
     """
-    response = await _send(
-        "POST", url, stream=True, json=payload, headers=_headers(api_key, "text/event-stream")
-    )
+    pooled = _pooled(api_key)
+    return await _keyed(api_key, payload, lambda key: _open_stream(url, key, payload, pooled))
+
+
+async def _open_stream(url: str, api_key: str, payload: dict[str, Any], pooled: bool) -> UpstreamStream:
+    response = await _send("POST", url, stream=True, retry_rate_limit=not pooled,
+                           **_json_body(payload, _headers(api_key, "text/event-stream")))
     if response.status_code >= 300:
         try:
             body = await response.aread()
@@ -233,7 +361,8 @@ def _idle_timeout() -> float:
 
 async def open_asset(url: str) -> UpstreamStream:
     """Start downloading a generated asset (signed temporary URL or CDN) for streaming it on."""
-    response = await _send("GET", url, stream=True, follow_redirects=True)
+    response = await _send("GET", url, stream=True, follow_redirects=True,
+                           headers=_headers(None, "*/*"), operation="GET asset:stream")
     if response.status_code != 200:
         await response.aclose()
         raise UpstreamError(f"The 1min.ai asset store answered HTTP {response.status_code}.")
@@ -241,8 +370,10 @@ async def open_asset(url: str) -> UpstreamStream:
 
 
 async def aclose() -> None:
-    """Close the shared client (process shutdown, tests)."""
-    global _client
+    """Close the shared pool (process shutdown, tests)."""
+    global _client, _transport
     if _client is not None:
-        await _client.aclose()
-        _client = None
+        await _client.aclose()  # closes its transport too
+    elif _transport is not None:
+        await _transport.aclose()
+    _client = _transport = None

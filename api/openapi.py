@@ -140,7 +140,7 @@ chat_schema = extend_schema(
     responses={
         (200, "application/json"): OpenApiResponse(CHAT_COMPLETION, description="The completion."),
         (200, "text/event-stream"): OpenApiResponse(EVENT_STREAM, description="The completion as a stream."),
-        **errors(400, 401, 404, 413, 415, 429, 502, 503, 504),
+        **errors(400, 401, 403, 404, 413, 415, 429, 502, 503, 504),
     },
 )
 models_schema = extend_schema(
@@ -152,5 +152,5 @@ model_schema = extend_schema(
     operation_id="retrieveModel", summary="One model (ids may contain `/`).",
     description="One active model; unknown or disabled ids are a 404 `model_not_found`.",
     parameters=[OpenApiParameter("model_id", str, OpenApiParameter.PATH, description="A model id.")],
-    responses={200: OpenApiResponse(MODEL), **errors(401, 404, 502, 503)},
+    responses={200: OpenApiResponse(MODEL), **errors(401, 403, 404, 502, 503)},
 )

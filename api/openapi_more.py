@@ -5,7 +5,8 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 
 from api.openapi import ERROR, EVENT_STREAM, NULLABLE_STRING, errors
 
-CALL_ERRORS = (400, 401, 404, 413, 415, 429, 502, 503, 504)
+# 403: a relay key limited to other models (keys/); 503 also: no pool key left.
+CALL_ERRORS = (400, 401, 403, 404, 413, 415, 429, 502, 503, 504)
 
 RESPONSE = {
     "type": "object",

@@ -1,9 +1,12 @@
-"""The JSON body parser: DRF's, plus a nesting-depth limit so hostile JSON is a 400, never a 500."""
+"""The JSON body parser: orjson (several times faster than the stdlib), with a nesting-depth limit
+so hostile JSON is a 400, never a 500."""
 from __future__ import annotations
 
 from typing import Any
 
+import orjson
 from django.conf import settings
+from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
 from api.errors import InvalidRequest
@@ -30,13 +33,19 @@ def _refuse(limit: int) -> InvalidRequest:
 
 
 class BoundedJSONParser(JSONParser):
-    def parse(self, stream, media_type=None, parser_context=None):
+    """application/json bodies (UTF-8, as RFC 8259 requires); NaN and Infinity are refused.
+
+    A subclass of DRF's, so DRF still hands it `request.body`, which enforces MAX_JSON_BODY_BYTES.
+    """
+
+    def parse(self, stream, media_type=None, parser_context=None) -> Any:
         limit = settings.MAX_JSON_DEPTH
         try:
-            data = super().parse(stream, media_type, parser_context)
-        except RecursionError:
-            # The stdlib decoder recurses per level: thousands of `[` exhaust the stack.
-            raise _refuse(limit) from None
+            data = orjson.loads(stream.read())
+        except orjson.JSONDecodeError as error:
+            if "depth limit" in str(error):  # orjson stops at 1,024 levels
+                raise _refuse(limit) from None
+            raise ParseError(f"JSON parse error - {error}") from None
         if too_deep(data, limit):
             raise _refuse(limit)
         return data

@@ -2,9 +2,10 @@
 from __future__ import annotations
 
 import codecs
-import json
 from dataclasses import dataclass
 from typing import Any, Iterator
+
+import orjson
 
 
 @dataclass(frozen=True)
@@ -14,8 +15,8 @@ class SSEEvent:
 
     def json(self) -> Any:
         try:
-            return json.loads(self.data)
-        except ValueError:
+            return orjson.loads(self.data)
+        except orjson.JSONDecodeError:
             return None
 
 
@@ -86,18 +87,14 @@ class SSEDecoder:
         return event
 
 
-def _dumps(payload: Any) -> str:
-    return json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
-
-
 def data_frame(payload: Any) -> bytes:
     """`data: <json>` then a blank line, as OpenAI's chat streams are framed."""
-    return f"data: {_dumps(payload)}\n\n".encode()
+    return b"data: " + orjson.dumps(payload) + b"\n\n"
 
 
 def event_frame(event: str, payload: Any) -> bytes:
     """`event: <name>` and `data: <json>`, as the Responses API streams are framed."""
-    return f"event: {event}\ndata: {_dumps(payload)}\n\n".encode()
+    return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(payload) + b"\n\n"
 
 
 DONE_FRAME = b"data: [DONE]\n\n"

@@ -23,10 +23,12 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests import media_files  # noqa: E402
 from tests.onemin_simulator import Simulator  # noqa: E402
 from tests.relay_process import RelayProcess, base_env, migrate, new_workdir  # noqa: E402
 
 KEY = "sk-soak-0123456789"
+SOAK_WAV = media_files.wav(1.0)
 AUTH = {"Authorization": f"Bearer {KEY}"}
 
 
@@ -36,13 +38,16 @@ class Tally:
     runs: Counter = field(default_factory=Counter)
     unexpected: list = field(default_factory=list)
     upstream_calls: int = 0  # chat calls 1min.ai should have seen for what the clients got
+    feature_calls: int = 0  # /api/features calls (images, audio) likewise
     disconnects: int = 0
     completion_tokens: int = 0
 
-    def add(self, name: str, ok: bool, detail: str, upstream: int = 0, tokens: int = 0, disconnect: bool = False):
+    def add(self, name: str, ok: bool, detail: str, upstream: int = 0, tokens: int = 0, disconnect: bool = False,
+            features: int = 0):
         with self.lock:
             self.runs[name] += 1
             self.upstream_calls += upstream
+            self.feature_calls += features
             self.completion_tokens += tokens
             self.disconnects += int(disconnect)
             if not ok and len(self.unexpected) < 50:
@@ -137,7 +142,36 @@ class Scenarios:
         ok = r.status_code == 200 and '"upstream_timeout"' in lines[-1]
         self.tally.add("fault_stall", ok, f"{r.status_code} {lines[-1:]}", upstream=1)
 
-    MIX = [("chat", 30), ("stream", 25), ("disconnect", 8), ("models", 8), ("unknown_model", 4), ("bad_request", 4),
+    def responses(self, http, tag):
+        r = http.post(f"{self.url}/v1/responses", json={"model": "gpt-4o-mini", "input": f"soak {tag}"}, headers=AUTH)
+        ok = r.status_code == 200 and r.json()["status"] == "completed"
+        tokens = r.json()["usage"]["output_tokens"] if ok else 0
+        self.tally.add("responses", ok, r.text[:200], upstream=1, tokens=tokens)
+
+    def responses_stream(self, http, tag):
+        body = {"model": "gpt-4o-mini", "input": f"soak {tag}", "stream": True}
+        with http.stream("POST", f"{self.url}/v1/responses", json=body, headers=AUTH) as r:
+            events = [line[7:] for line in r.iter_lines() if line.startswith("event: ")]
+        self.tally.add("responses_stream", r.status_code == 200 and events[-1:] == ["response.completed"],
+                       f"{r.status_code} {events[-1:]}", upstream=1)
+
+    def image(self, http, tag):
+        r = http.post(f"{self.url}/v1/images/generations", headers=AUTH,
+                      json={"model": "dall-e-3", "prompt": f"soak {tag}", "response_format": "url"})
+        self.tally.add("image", r.status_code == 200 and r.json()["data"], r.text[:200], features=1)
+
+    def speech(self, http, tag):
+        r = http.post(f"{self.url}/v1/audio/speech", headers=AUTH,
+                      json={"model": "tts-1", "input": f"soak {tag}", "voice": "alloy"})
+        self.tally.add("speech", r.status_code == 200 and len(r.content) > 100, f"{r.status_code}", features=1)
+
+    def transcription(self, http, tag):
+        r = http.post(f"{self.url}/v1/audio/transcriptions", headers=AUTH, data={"model": "whisper-1"},
+                      files={"file": (f"{tag}.wav", SOAK_WAV, "audio/wav")})
+        self.tally.add("transcription", r.status_code == 200 and "text" in r.json(), r.text[:200], features=1)
+
+    MIX = [("chat", 22), ("stream", 18), ("responses", 6), ("responses_stream", 5), ("image", 4), ("speech", 4),
+           ("transcription", 3), ("disconnect", 8), ("models", 8), ("unknown_model", 4), ("bad_request", 4),
            ("deep_json", 2), ("oversized", 2), ("fault_503_once", 5), ("fault_500", 3), ("fault_invalid_json", 3),
            ("fault_429", 3), ("fault_stall", 3)]
 
@@ -197,6 +231,7 @@ def run(seconds: float, max_requests: int, workers: int, seed: int) -> dict:
         start_sockets = quiesce(relay, scenarios)
         start_rss = rss_kb(relay.proc.pid)
         warm_upstream = len(sim.requests_to("/api/chat-with-ai"))
+        warm_features = len(sim.requests_to("/api/features"))
         tally = scenarios.tally = Tally()
         budget = iter(range(max_requests))
         budget_lock = threading.Lock()
@@ -226,6 +261,7 @@ def run(seconds: float, max_requests: int, workers: int, seed: int) -> dict:
             time.sleep(0.5)
         elapsed = time.monotonic() - started
         upstream_seen = len(sim.requests_to("/api/chat-with-ai")) - warm_upstream
+        features_seen = len(sim.requests_to("/api/features")) - warm_features
         end_sockets = quiesce(relay, Scenarios(relay, sim, Tally()))
         end_rss = rss_kb(relay.proc.pid)
         cut_short = relay.logs().count("stream cut short: endpoint=chat.completions")
@@ -237,6 +273,7 @@ def run(seconds: float, max_requests: int, workers: int, seed: int) -> dict:
     checks = {
         "every answer was the expected one": not tally.unexpected,
         "upstream chat calls == calls implied by client results": upstream_seen == tally.upstream_calls,
+        "upstream feature calls == calls implied by client results": features_seen == tally.feature_calls,
         "cut-short calls == client disconnects": cut_short == tally.disconnects,
         "no tracebacks in the relay log": tracebacks == 0,
         "open sockets back to the start": end_sockets <= start_sockets,
@@ -246,6 +283,7 @@ def run(seconds: float, max_requests: int, workers: int, seed: int) -> dict:
         "seconds": round(elapsed, 1), "requests": total, "rate_per_s": round(total / elapsed, 1), "workers": workers,
         "seed": seed, "scenarios": dict(sorted(tally.runs.items())), "unexpected": tally.unexpected,
         "upstream_chat_calls": {"expected": tally.upstream_calls, "seen_by_1min_sim": upstream_seen},
+        "upstream_feature_calls": {"expected": tally.feature_calls, "seen_by_1min_sim": features_seen},
         "disconnects": {"clients": tally.disconnects, "relay_cut_short": cut_short},
         "completion_tokens_reported_to_clients": tally.completion_tokens,
         "rss_kib": {"start": start_rss, "peak": peak_rss, "end": end_rss},
@@ -262,6 +300,8 @@ def render(result: dict) -> str:
              f"- Scenarios: {', '.join(f'{k} {v}' for k, v in result['scenarios'].items())}",
              f"- Upstream chat calls: expected {result['upstream_chat_calls']['expected']}, "
              f"seen by 1min.ai (simulator) {result['upstream_chat_calls']['seen_by_1min_sim']}",
+             f"- Upstream feature calls (images, audio): expected {result['upstream_feature_calls']['expected']}, "
+             f"seen {result['upstream_feature_calls']['seen_by_1min_sim']}",
              f"- Disconnects: clients {result['disconnects']['clients']}, relay marked cut short "
              f"{result['disconnects']['relay_cut_short']}",
              f"- Completion tokens reported to clients: {result['completion_tokens_reported_to_clients']}",

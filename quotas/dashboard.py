@@ -10,6 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
+from keys.models import relay_keys_by_fingerprint
 from quotas import reports
 from quotas.models import BlockedClient, ClientOverride, QuotaPolicy, UsageDaily, normalise_target
 from quotas.reports import STATUS_CLASSES, UsageFilter
@@ -73,8 +74,11 @@ def dashboard(admin_site, request: HttpRequest) -> HttpResponse:
                        for r in reports.usage_by("model", usage, limit=10)],
     }
     context = _context(admin_site, request, "Usage dashboard", usage)
-    context.update(chart_data=data, hourly=hourly,
-                   top_keys=reports.usage_by("key", usage, limit=10))
+    top_keys = reports.usage_by("key", usage, limit=10)
+    relay_keys = relay_keys_by_fingerprint()
+    for row in top_keys:
+        row["relay_key"] = relay_keys.get(row["subject"])
+    context.update(chart_data=data, hourly=hourly, top_keys=top_keys)
     return TemplateResponse(request, "quotas/admin/dashboard.html", context)
 
 
@@ -86,10 +90,13 @@ def client_list(admin_site, request: HttpRequest, kind: str) -> HttpResponse:
     rows = reports.usage_by(kind, usage)
     blocked = set(BlockedClient.objects.filter(kind=kind).values_list("target", flat=True))
     overrides = dict(ClientOverride.objects.filter(kind=kind).values_list("target", "policy__name"))
+    relay_keys = relay_keys_by_fingerprint() if kind == "key" else {}
     for row in rows:
         target = _as_target(kind, row["subject"])
         row["blocked"] = target in blocked
-        row["policy"] = overrides.get(target, "")
+        row["relay_key"] = relay_keys.get(target)
+        # What applies: an override made here, else the relay key's own policy, else the default.
+        row["policy"] = overrides.get(target) or (row["relay_key"] or {}).get("policy", "")
         row["target"] = target
     context = _context(admin_site, request, "Usage by IP" if kind == "ip" else "Usage by key", usage)
     context.update(kind=kind, rows=rows, policies=QuotaPolicy.objects.all(),

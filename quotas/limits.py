@@ -208,7 +208,7 @@ async def admit(call: CallContext, estimate: Estimate, table: PolicyTable | None
         table = await book.current()
     limits = [table.for_ip(call.client_ip)]
     if call.key_fingerprint:
-        limits.append(table.for_key(call.key_fingerprint))
+        limits.append(table.for_key(call.key_fingerprint, call.extra.get("policy", "")))
     _check_access(call, estimate, table, limits)
     cost = _cost(estimate, limits, keyed=bool(call.key_fingerprint))
     now = datetime.now(timezone.utc)

@@ -57,8 +57,14 @@ class PolicyTable:
                     return limits
         return self.default
 
-    def for_key(self, fingerprint: str) -> Limits:
-        return self.keys.get(fingerprint, self.default)
+    named: dict[str, Limits] = field(default_factory=dict)
+
+    def for_key(self, fingerprint: str, policy: str = "") -> Limits:
+        """An override for this key first, then the policy its relay key names, then the default."""
+        limits = self.keys.get(fingerprint)
+        if limits is not None:
+            return limits
+        return self.named.get(policy, self.default) if policy else self.default
 
     def block_reason(self, ip: str, fingerprint: str | None) -> str | None:
         """Why this client is blocked ("" when no reason was given), or None when it is not."""
@@ -111,7 +117,7 @@ def load_table() -> PolicyTable:
     default_row = next((p for p in policies if p.is_default), None)
     default = resolve(default_row, settings_limits()) if default_row else settings_limits()
     resolved = {p.pk: (default if p.is_default else resolve(p, default)) for p in policies}
-    table = PolicyTable(default)
+    table = PolicyTable(default, named={p.name: resolved[p.pk] for p in policies})
     for override in ClientOverride.objects.all():
         limits = resolved[override.policy_id]
         if override.kind == ClientKind.IP:

@@ -56,8 +56,16 @@ class UsageFilter:
         elif self.status.isdigit():
             rows = rows.filter(status=int(self.status))
         if self.search:
-            rows = rows.filter(Q(client_ip__icontains=self.search) | Q(key_fingerprint__icontains=self.search.lower()))
+            rows = rows.filter(Q(client_ip__icontains=self.search) | Q(key_fingerprint__icontains=self.search.lower())
+                               | Q(key_fingerprint__in=relay_key_fingerprints_named(self.search)))
         return rows
+
+
+def relay_key_fingerprints_named(text: str) -> list[str]:
+    """Fingerprints of the relay keys whose name contains `text` (keys app)."""
+    from keys.models import RelayKey
+
+    return [key_hash[:32] for key_hash in RelayKey.objects.filter(name__icontains=text).values_list("key_hash", flat=True)]
 
 
 # Output name -> aggregate; computed under a "sum_" alias (the roll-up's own columns share the names).

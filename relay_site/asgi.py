@@ -1,19 +1,27 @@
 """ASGI entry point served by daphne: `python -m daphne relay_site.asgi:application`."""
 import os
 
+from django.conf import settings
 from django.core.asgi import get_asgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relay_site.settings")
 
-application = get_asgi_application()
+django_application = get_asgi_application()
 
-from api.uploads import UploadSizeGuard  # noqa: E402 - needs the settings configured above
+# Imported once Django is set up.
+from api.uploads import UploadSizeGuard  # noqa: E402
 from relay_site import daphne_hooks  # noqa: E402
+from relay_site.api_handler import ApiHandler, route  # noqa: E402
 from relay_site.daphne_patches import stop_form_parsing  # noqa: E402
+from relay_site.tracing import TracingMiddleware  # noqa: E402
 
 # Body limits before the body is read, header limits and graceful shutdown (daphne only); then
 # Twisted stops parsing multipart bodies that only Django should. The ASGI guard below is a second
-# line for oversized audio uploads (and the only one under other ASGI servers).
+# line for oversized audio uploads (and the only one under other ASGI servers). The API paths get
+# their own handler (relay_site/api_handler.py); tracing wraps everything, so every response
+# carries x-request-id.
 daphne_hooks.install()
-application = UploadSizeGuard(application)
+application = TracingMiddleware(
+    UploadSizeGuard(route(ApiHandler(), django_application)), log_access=settings.ACCESS_LOG
+)
 stop_form_parsing()

@@ -56,3 +56,24 @@ def env_list(name: str, default: list[str]) -> list[str]:
     if raw is None:
         return default
     return [item.strip() for item in raw.split(",") if item.strip()]
+
+
+def env_choice(name: str, default: str, choices: list[str]) -> str:
+    raw = os.environ.get(name)
+    if raw is None or raw.strip() == "":
+        return default
+    value = raw.strip().lower()
+    if value not in choices:
+        raise ImproperlyConfigured(f"{name} must be one of {', '.join(choices)}, not {raw!r}")
+    return value
+
+
+def env_host_ports(name: str) -> list[tuple[str, int]]:
+    """`host:port,host:port` as a list of pairs."""
+    pairs = []
+    for item in env_list(name, []):
+        host, _, port = item.rpartition(":")
+        if not host or not port.isdigit():
+            raise ImproperlyConfigured(f"{name} must be host:port pairs separated by commas, not {item!r}")
+        pairs.append((host.strip("[]"), int(port)))
+    return pairs

@@ -7,7 +7,15 @@ from pathlib import Path
 
 import dj_database_url
 
-from relay_site.env import env_bool, env_float, env_int, env_list, env_str
+from relay_site.env import (
+    env_bool,
+    env_choice,
+    env_float,
+    env_host_ports,
+    env_int,
+    env_list,
+    env_str,
+)
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VERSION = "0.1.0"
@@ -50,6 +58,7 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "api",
     "quotas",
+    "keys",
 ]
 
 MIDDLEWARE = [
@@ -57,6 +66,19 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+# The admin's middleware. The API (/v1/, /healthz, /readyz, /metrics) is served without it
+# (relay_site/api_handler.py): it uses no sessions, cookies, CSRF tokens or frames, and under
+# ASGI each of these costs a thread hop per request. SecurityMiddleware and CommonMiddleware's host
+# check run there in an inline form. Middleware added to MIDDLEWARE and not listed here applies to
+# the API too.
+ADMIN_ONLY_MIDDLEWARE = [
+    "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -92,6 +114,9 @@ DATABASES = {
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 REDIS_URL = env_str("REDIS_URL")
+# Redis Sentinel (failover): REDIS_URL names the monitored service, e.g. redis://mymaster/0,
+# and REDIS_SENTINELS lists the sentinels as host:port,host:port.
+REDIS_SENTINELS = env_host_ports("REDIS_SENTINELS")
 CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "relay")
 if REDIS_URL:
     CACHES = {
@@ -105,6 +130,14 @@ if REDIS_URL:
             },
         }
     }
+    if REDIS_SENTINELS:
+        CACHES["default"]["OPTIONS"].update(
+            {
+                "CLIENT_CLASS": "django_redis.client.SentinelClient",
+                "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
+                "SENTINELS": REDIS_SENTINELS,
+            }
+        )
 else:
     CACHES = {
         "default": {
@@ -180,7 +213,10 @@ ONE_MIN_ASSET_CDN_URL = env_str("ONE_MIN_ASSET_CDN_URL", "https://asset.1min.ai"
 
 UPSTREAM_CONNECT_TIMEOUT = env_float("UPSTREAM_CONNECT_TIMEOUT", 10.0)
 UPSTREAM_READ_TIMEOUT = env_float("UPSTREAM_READ_TIMEOUT", 120.0)
-UPSTREAM_MAX_CONNECTIONS = env_int("UPSTREAM_MAX_CONNECTIONS", 200, minimum=1)
+# Concurrent calls to 1min.ai per process (an open stream holds one for its whole length).
+UPSTREAM_MAX_CONNECTIONS = env_int("UPSTREAM_MAX_CONNECTIONS", 1000, minimum=1)
+# Idle connections kept open for reuse per process.
+UPSTREAM_KEEPALIVE_CONNECTIONS = env_int("UPSTREAM_KEEPALIVE_CONNECTIONS", 100, minimum=0)
 # Longest silence inside a started stream before it ends with an error event (0: the read timeout).
 UPSTREAM_STREAM_IDLE_TIMEOUT = env_float("UPSTREAM_STREAM_IDLE_TIMEOUT", 0.0)
 # Retries only for calls 1min.ai cannot have run (see api/retry_policy.py): backoff with full
@@ -225,6 +261,23 @@ CORS_EXPOSE_HEADERS = [
 ]
 CORS_PREFLIGHT_MAX_AGE = 600
 
+# --- Relay keys and the upstream key pool (keys/) ----------------------------------------------
+# passthrough: the client's key is its 1min.ai key. managed: clients present relay keys and the
+# relay draws 1min.ai keys from its pool. both: `rk-…` keys are relay keys, others pass through.
+RELAY_AUTH_MODE = env_choice("RELAY_AUTH_MODE", "passthrough", ("passthrough", "managed", "both"))
+# Fernet key(s) encrypting the pool's 1min.ai keys; comma-separated to rotate (first encrypts).
+RELAY_ENCRYPTION_KEY = env_str("RELAY_ENCRYPTION_KEY")
+UPSTREAM_KEY_POLICY = env_choice(
+    "UPSTREAM_KEY_POLICY", "round_robin", ("round_robin", "least_recently_used")
+)
+UPSTREAM_KEY_COOLDOWN_SECONDS = env_float("UPSTREAM_KEY_COOLDOWN_SECONDS", 60.0)
+# Longest a process trusts its copy of a relay key or of the pool without asking again.
+RELAY_KEY_CACHE_SECONDS = env_float("RELAY_KEY_CACHE_SECONDS", 60.0)
+# How often a process checks the shared change counter (revocations reach it this fast).
+RELAY_KEY_SYNC_SECONDS = env_float("RELAY_KEY_SYNC_SECONDS", 2.0)
+# Relay-key last-used times and upstream-key counts are written at most this often per process.
+RELAY_KEY_ACTIVITY_FLUSH_SECONDS = env_float("RELAY_KEY_ACTIVITY_FLUSH_SECONDS", 10.0)
+
 # --- media endpoints (images, audio) ------------------------------------------------------------
 # Used when a client names no image model; if it is not an active image model, the first one is.
 DEFAULT_IMAGE_MODEL = env_str("DEFAULT_IMAGE_MODEL", "gpt-image-1-mini")
@@ -254,11 +307,18 @@ USAGE_RETENTION_DAYS = env_int("USAGE_RETENTION_DAYS", 90, minimum=1)
 USAGE_ROLLUP_RETENTION_DAYS = env_int("USAGE_ROLLUP_RETENTION_DAYS", 800, minimum=1)
 
 LOG_LEVEL = env_str("LOG_LEVEL", "INFO").upper()
+LOG_FORMAT = env_choice("LOG_FORMAT", "plain", ["plain", "json"])
+# One line per request from the relay (request id, status, timings, model, tokens). In plain
+# format daphne's own access log already covers requests, so it is on by default only for JSON.
+ACCESS_LOG = env_bool("ACCESS_LOG", LOG_FORMAT == "json")
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "formatters": {
+        "plain": {"()": "relay_site.log_format.PlainFormatter"},
+        "json": {"()": "relay_site.log_format.JsonFormatter"},
+    },
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT}},
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.request": {"level": "ERROR"},
@@ -271,3 +331,10 @@ LOGGING = {
 # Responses API: stored responses (store=true) are kept this many days, then no longer served
 # and removed by `manage.py prune_responses`.
 RESPONSES_RETENTION_DAYS = env_int("RESPONSES_RETENTION_DAYS", 30, minimum=1)
+
+# --- Observability -------------------------------------------------------------------------------
+# /metrics answers only with `Authorization: Bearer METRICS_TOKEN` when this is set.
+METRICS_TOKEN = env_str("METRICS_TOKEN")
+# /readyz fails when the model list is older than this (1min.ai unreachable for that long).
+READYZ_MODELS_MAX_AGE = env_int("READYZ_MODELS_MAX_AGE", 2 * MODEL_CACHE_SHARED_SECONDS + 600, minimum=1)
+READYZ_TIMEOUT = env_float("READYZ_TIMEOUT", 3.0)

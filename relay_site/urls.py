@@ -1,13 +1,17 @@
-"""Top-level routes: the OpenAI-compatible API under /v1/, the service index and the admin."""
+"""Top-level routes: the OpenAI-compatible API under /v1/, the index, health, metrics and the admin."""
 from django.contrib import admin
 from django.contrib.staticfiles.views import serve
 from django.urls import include, path, re_path
 
+from api.views.health import HealthView, MetricsView, ReadyView
 from api.views.root import RootView
 
 urlpatterns = [
     path("", RootView.as_view(), name="root"),
     path("admin/", admin.site.urls),
+    path("healthz", HealthView.as_view(), name="healthz"),
+    path("readyz", ReadyView.as_view(), name="readyz"),
+    path("metrics", MetricsView.as_view(), name="metrics"),
     path("v1/", include("api.urls")),
     # The API docs' own assets (Swagger UI, Redoc), served by the relay: no CDN, no collectstatic.
     re_path(r"^static/(?P<path>drf_spectacular_sidecar/.*)$", serve, {"insecure": True}),

@@ -64,3 +64,20 @@ def client(relay, sim) -> openai.OpenAI:
     """The official OpenAI SDK pointed at the relay, with retries off so errors show as they are."""
     with openai.OpenAI(base_url=f"{relay.url}/v1", api_key=TEST_KEY, max_retries=0, timeout=30) as c:
         yield c
+
+
+@pytest.fixture(scope="session")
+def keyed_relay(relay_factory):
+    """A relay in `both` mode (keys/): `rk-` relay keys served from its upstream key pool, any
+    other key passed through. Tests set the pool they need through `keyed_admin`."""
+    from tests.relay_admin import managed_env
+
+    return relay_factory(**managed_env(RELAY_AUTH_MODE="both"))
+
+
+@pytest.fixture(scope="session")
+def keyed_admin(keyed_relay):
+    """A superuser logged in to keyed_relay's admin (tests.relay_admin.Admin)."""
+    from tests.relay_admin import Admin
+
+    return Admin(keyed_relay)

@@ -33,9 +33,7 @@ class RelayProcess:
     def start(self, timeout: float = 30.0) -> "RelayProcess":
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-             "relay_site.asgi:application"],
-            cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
+            self.command(), cwd=ROOT, env=self.env, stdout=self.log, stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -48,6 +46,10 @@ class RelayProcess:
                 pass
             time.sleep(0.05)  # polling a starting server, not synchronising a test
         raise RuntimeError(f"daphne did not answer within {timeout}s:\n{self.logs()}")
+
+    def command(self) -> list[str]:
+        return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
+                "relay_site.asgi:application"]
 
     def logs(self) -> str:
         self.log.flush()

@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from typing import Any, AsyncIterator, Callable
 
 from api import token_counting
 from api.call_context import CallContext
@@ -40,7 +40,7 @@ def _ids() -> tuple[str, int]:
     return f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
 
 
-def _usage(metadata: dict[str, Any], prompt_tokens: int, text: str, model: str, exact: bool) -> dict[str, Any]:
+def _usage(metadata: dict[str, Any], prompt_tokens: int | Callable[[], int], text: str, model: str, exact: bool) -> dict[str, Any]:
     return tr.usage_object(*unified_chat.token_usage(metadata, prompt_tokens, text, model, exact))
 
 
@@ -50,7 +50,7 @@ async def complete(request: ChatRequest, api_key: str, call: CallContext) -> Cha
     answer = await unified_chat.ask(prepared, api_key)
     limited, cut = limit_text(answer.text, request.stop, request.max_tokens, request.upstream_model)
     reason = cut or tr.finish_reason(answer.metadata.get("finishReason"))
-    usage = _usage(answer.metadata, prepared.prompt_tokens, limited, request.upstream_model, exact=cut is None)
+    usage = _usage(answer.metadata, prepared.count_prompt, limited, request.upstream_model, exact=cut is None)
     call.note_usage(usage["prompt_tokens"], usage["completion_tokens"], unified_chat.credits_of(answer.metadata))
     completion_id, created = _ids()
     return ChatResult(
@@ -94,7 +94,7 @@ async def _frames(
         metadata = upstream.metadata
         reason = limiter.finish_reason or tr.finish_reason(metadata.get("finishReason"))
         yield data_frame(tr.chunk(completion_id, created, model, {}, reason, usage_wanted))
-        usage = _usage(metadata, prepared.prompt_tokens, limiter.emitted, request.upstream_model, exact=limiter.finish_reason is None)
+        usage = _usage(metadata, prepared.count_prompt, limiter.emitted, request.upstream_model, exact=limiter.finish_reason is None)
         call.note_usage(usage["prompt_tokens"], usage["completion_tokens"], unified_chat.credits_of(metadata))
         if usage_wanted:
             yield data_frame(tr.usage_chunk(completion_id, created, model, usage))

@@ -68,7 +68,9 @@ class _Outcome:
 
 async def _turn(request: ResponsesRequest, api_key: str, call: CallContext) -> _Turn:
     call.model = request.upstream_model
-    key_fingerprint = fingerprint(api_key)
+    # Stored responses belong to the caller (its relay key in managed mode), not to the pool
+    # key that happens to serve it; RelayView.key_of has set this.
+    key_fingerprint = call.key_fingerprint or fingerprint(api_key)
     history = response_store.History([])
     if request.previous_response_id:
         history = await response_store.history(request.previous_response_id, key_fingerprint)
@@ -229,15 +231,17 @@ async def _live(turn: _Turn, upstream: TextStream, call: CallContext) -> AsyncIt
 
 # ---- stored responses ------------------------------------------------------------------------
 
-async def retrieve(response_id: str, api_key: str) -> dict[str, Any]:
-    return (await response_store.get(response_id, fingerprint(api_key))).response
+# `owner` is the caller's fingerprint (CallContext.key_fingerprint), whose responses these are.
+
+async def retrieve(response_id: str, owner: str) -> dict[str, Any]:
+    return (await response_store.get(response_id, owner)).response
 
 
-async def delete(response_id: str, api_key: str) -> dict[str, Any]:
-    await response_store.delete(response_id, fingerprint(api_key))
+async def delete(response_id: str, owner: str) -> dict[str, Any]:
+    await response_store.delete(response_id, owner)
     return {"id": response_id, "object": "response", "deleted": True}
 
 
-async def input_items(response_id: str, api_key: str, params: ItemListParams) -> dict[str, Any]:
-    stored = await response_store.get(response_id, fingerprint(api_key))
+async def input_items(response_id: str, owner: str, params: ItemListParams) -> dict[str, Any]:
+    stored = await response_store.get(response_id, owner)
     return ro.item_list(stored.input_items, params.limit, params.order, params.after)

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator
+from functools import cached_property
+from typing import Any, AsyncIterator, Callable
 
 from django.conf import settings
 
@@ -20,9 +21,18 @@ class Prepared:
 
     model: str
     body: dict[str, Any]
-    prompt_tokens: int
+    messages: list[dict[str, Any]]
     web_search: bool
     image_paths: list[str] = field(default_factory=list)
+
+    @cached_property
+    def prompt_tokens(self) -> int:
+        """Counted on first use: 1min.ai usually reports the prompt's tokens itself, and counting a
+        long conversation costs milliseconds (pass `count_prompt` to `token_usage` to stay lazy)."""
+        return token_counting.count_messages(self.messages, self.model)
+
+    def count_prompt(self) -> int:
+        return self.prompt_tokens
 
     def with_prompt(self, messages: list[dict[str, Any]], web_search: bool | None = None) -> "Prepared":
         """The same call (model, uploaded images) for another conversation, e.g. a repair request."""
@@ -30,8 +40,7 @@ class Prepared:
         body = tr.build_body(
             self.model, tr.build_prompt(messages), images=self.image_paths, web_search=_web_search(search)
         )
-        tokens = token_counting.count_messages(messages, self.model)
-        return Prepared(self.model, dict(body), tokens, search, self.image_paths)
+        return Prepared(self.model, dict(body), messages, search, self.image_paths)
 
 
 @dataclass
@@ -67,8 +76,7 @@ async def prepare(
         )
     paths = await image_inputs.upload_images(api_key, images)
     body = tr.build_body(model, tr.build_prompt(messages), images=paths, web_search=_web_search(web_search))
-    prompt_tokens = token_counting.count_messages(messages, model)
-    return Prepared(model, dict(body), prompt_tokens, web_search, paths)
+    return Prepared(model, dict(body), messages, web_search, paths)
 
 
 async def ask(prepared: Prepared, api_key: str) -> Answer:
@@ -98,15 +106,17 @@ def credits_of(metadata: dict[str, Any]) -> int | None:
         return None
 
 
-def token_usage(metadata: dict[str, Any], prompt_tokens: int, text: str, model: str, exact: bool) -> tuple[int, int]:
+def token_usage(
+    metadata: dict[str, Any], prompt_tokens: int | Callable[[], int], text: str, model: str, exact: bool
+) -> tuple[int, int]:
     """(input, output) tokens: upstream counts when it gave real ones; local counts otherwise,
-    or for an answer the relay cut."""
+    or for an answer the relay cut. `prompt_tokens` may be a function, called only when needed."""
     upstream = tr.upstream_usage(metadata)
-    if upstream is not None:
-        prompt_tokens = upstream[0] or prompt_tokens
-        if exact and upstream[1] > 0:
-            return prompt_tokens, upstream[1]
-    return prompt_tokens, token_counting.count_text(text, model)
+    reported = upstream[0] if upstream is not None else 0
+    prompt = reported or (prompt_tokens() if callable(prompt_tokens) else prompt_tokens)
+    if upstream is not None and exact and upstream[1] > 0:
+        return prompt, upstream[1]
+    return prompt, token_counting.count_text(text, model)
 
 
 # ---- streaming -------------------------------------------------------------------------------

@@ -1,16 +1,20 @@
 """The base of every /v1/ view: an async DRF view with no per-request thread hops."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, AsyncIterator
 
+import orjson
 from adrf.views import APIView
 from django.http import HttpResponse, StreamingHttpResponse
-from rest_framework.response import Response
+from rest_framework.utils.encoders import JSONEncoder
 
+from api import metrics, request_trace
 from api.call_context import CallContext, tracked
-from api.client_key import fingerprint, key_in
+from api.client_key import presented_key
 from api.errors import NotFound
+from api.request_schemas import ONLINE_SUFFIX
 from api.streaming import STREAM_HEADERS
+from keys.callers import Caller, resolve_caller
 from quotas import limits, usage
 from quotas.client_identity import client_ip
 from quotas.token_estimate import TEXT_GENERATION_PATHS, Estimate, from_body
@@ -29,8 +33,11 @@ class RelayView(APIView):
         self.request = request
         self.headers = self.default_response_headers
         self.call = CallContext(endpoint=self.endpoint or request.path, client_ip=client_ip(request))
+        self.call.on_finish(metrics.record_call)
+        request_trace.attach_call(self.call)
         self.admission: limits.Admission | None = None
         try:
+            await self._resolve_caller(request)
             self.initial(request, *args, **kwargs)
             if request.path.startswith("/v1/"):
                 await self.admit(request)
@@ -58,9 +65,12 @@ class RelayView(APIView):
         not parse still counts as a request, then fails as it would have. Other bodies (multipart
         uploads) are left to their views, which parse them their own way.
         """
-        key = key_in(request)
+        # Limits and usage follow the caller's identity: a relay key's own fingerprint in managed
+        # mode, the client's 1min.ai key's fingerprint in passthrough; a refused key counts per IP.
+        key = self._caller is not None
         if key:
-            self.call.key_fingerprint = fingerprint(key)
+            self.call.key_fingerprint = self._caller.fingerprint
+            self.call.extra["policy"] = self._caller.policy  # a relay key's named quota policy
         usage.track(self.call)
         estimate, parse_error = Estimate(), None
         if key and request.method in ("POST", "PUT", "PATCH") and _is_json(request):
@@ -74,15 +84,53 @@ class RelayView(APIView):
 
     def stream_response(self, frames, headers: dict[str, str] | None = None) -> StreamingHttpResponse:
         """An event stream whose end (complete or cut short) finishes this call."""
-        return event_stream(tracked(frames, self.call), headers)
+        return event_stream(tracked(_counted_open(frames, metrics.endpoint_label(self.call.endpoint)), self.call), headers)
+
+    async def _resolve_caller(self, request) -> None:
+        # Resolved for every request because key_of() is synchronous; an error is kept for
+        # key_of(), so views that need no key (GET /, unknown URLs) never see it.
+        self._caller: Caller | None = None
+        self._caller_error: Exception | None = None
+        try:
+            self._caller = await resolve_caller(presented_key(request))
+        except Exception as error:  # noqa: BLE001 - raised again by key_of()
+            self._caller_error = error
+
+    @property
+    def caller(self) -> Caller:
+        """Who is calling (keys.callers.Caller); raises the 401 when the key was refused."""
+        if self._caller is None:
+            raise self._caller_error or RuntimeError("caller not resolved")
+        return self._caller
 
     def key_of(self, request) -> str:
-        """The caller's API key (401 if none); the call records only its fingerprint."""
-        from api.client_key import api_key_of
+        """The 1min.ai key to forward for this caller: the client's own, or one from the pool
+        for a relay key (401 for a missing or refused key, 403 for a model it may not use).
+        The call records only the caller's fingerprint."""
+        caller = self.caller
+        self.call.key_fingerprint = caller.fingerprint
+        self.call.extra["caller"] = caller
+        if caller.allowed_models:
+            model = _requested_model(request)
+            if model:
+                caller.check_model(model)
+        return caller.upstream_key
 
-        key = api_key_of(request)
-        self.call.key_fingerprint = fingerprint(key)
-        return key
+
+def _requested_model(request) -> str | None:
+    """The upstream model named in a JSON body (`:online` removed), if any. Other bodies
+    (multipart audio) are left for their view to parse with its own limits; the pool lease
+    still refuses their model before 1min.ai is asked to run it."""
+    if not (request.content_type or "").startswith("application/json"):
+        return None
+    data = request.data
+    value = data.get("model") if hasattr(data, "get") else None
+    if not isinstance(value, str):
+        return None
+    model = value.strip()
+    if model.lower().endswith(ONLINE_SUFFIX):
+        model = model[: -len(ONLINE_SUFFIX)].strip()
+    return model or None
 
 
 def _is_json(request) -> bool:
@@ -90,8 +138,33 @@ def _is_json(request) -> bool:
     return media_type == "application/json" or media_type.endswith("+json")
 
 
-def json_response(body: Any, headers: dict[str, str] | None = None, status: int = 200) -> Response:
-    return Response(body, status=status, headers=headers)
+async def _counted_open(frames: AsyncIterator[bytes], endpoint: str) -> AsyncIterator[bytes]:
+    """Count the stream as open from its first frame until it ends, however it ends."""
+    metrics.stream_opened(endpoint)
+    try:
+        async for frame in frames:
+            yield frame
+    finally:
+        metrics.stream_closed(endpoint)
+        close = getattr(frames, "aclose", None)
+        if close is not None:
+            await close()
+
+
+def json_response(body: Any, headers: dict[str, str] | None = None, status: int = 200) -> HttpResponse:
+    """A JSON answer encoded right here: a DRF Response would be rendered later in a thread hop."""
+    return HttpResponse(
+        orjson.dumps(body, default=_json_fallback), status=status, headers=headers,
+        content_type="application/json",
+    )
+
+
+_drf_encoder = JSONEncoder()
+
+
+def _json_fallback(value: Any) -> Any:
+    """What orjson does not know (Decimal, lazy strings, ...) is encoded as DRF would."""
+    return _drf_encoder.default(value)
 
 
 def event_stream(frames, headers: dict[str, str] | None = None) -> StreamingHttpResponse:
@@ -104,6 +177,7 @@ def event_stream(frames, headers: dict[str, str] | None = None) -> StreamingHttp
 class UnknownEndpointView(RelayView):
     """Any /v1/ path we do not serve: a 404 in the OpenAI envelope, whatever the method."""
 
+    endpoint = "unknown"
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
     schema = None  # not an endpoint: left out of the OpenAPI document
 

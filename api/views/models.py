@@ -13,7 +13,9 @@ class ModelListView(RelayView):
     async def get(self, request):
         self.key_of(request)
         snapshot = await registry.snapshot()
-        return json_response(to_openai_list(snapshot.models))
+        # A relay key limited to some models lists only those.
+        visible = {k: v for k, v in snapshot.models.items() if self.caller.may_use(k)}
+        return json_response(to_openai_list(visible))
 
 
 class ModelDetailView(RelayView):
@@ -26,4 +28,5 @@ class ModelDetailView(RelayView):
         entry = snapshot.models.get(model_id)
         if entry is None or entry["status"] != "ACTIVE":
             raise ModelNotFound(model_id)
+        self.caller.check_model(model_id)
         return json_response(to_openai_model(entry))

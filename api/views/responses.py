@@ -27,17 +27,17 @@ class ResponseDetailView(RelayView):
 
     @responses_get_schema
     async def get(self, request, response_id: str):
-        api_key = self.key_of(request)
+        self.key_of(request)
         if request.query_params.get("stream", "").lower() == "true":
             # OpenAI replays the events of background responses only; this relay has none.
             raise InvalidRequest("Streaming a stored response is not supported; omit `stream`.", param="stream",
                                  code="unsupported_parameter")
-        return json_response(await responses_service.retrieve(response_id, api_key))
+        return json_response(await responses_service.retrieve(response_id, self.call.key_fingerprint))
 
     @responses_delete_schema
     async def delete(self, request, response_id: str):
-        api_key = self.key_of(request)
-        return json_response(await responses_service.delete(response_id, api_key))
+        self.key_of(request)
+        return json_response(await responses_service.delete(response_id, self.call.key_fingerprint))
 
 
 class ResponseInputItemsView(RelayView):
@@ -45,6 +45,6 @@ class ResponseInputItemsView(RelayView):
 
     @responses_items_schema
     async def get(self, request, response_id: str):
-        api_key = self.key_of(request)
+        self.key_of(request)
         params = parse_item_list_params(request.query_params)
-        return json_response(await responses_service.input_items(response_id, api_key, params))
+        return json_response(await responses_service.input_items(response_id, self.call.key_fingerprint, params))

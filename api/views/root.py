@@ -17,11 +17,15 @@ ENDPOINTS = [
     "POST /v1/audio/speech",
     "GET /v1/openapi.json",
     "GET /v1/docs",
+    "GET /healthz",
+    "GET /readyz",
+    "GET /metrics",
 ]
 
 
 class RootView(RelayView):
     schema = None  # outside /v1/: not in the OpenAPI document
+    endpoint = "root"
 
     async def get(self, request):
         return json_response(

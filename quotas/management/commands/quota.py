@@ -5,6 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
+from keys import audit
 from quotas.models import BlockedClient, ClientOverride, QuotaPolicy, normalise_target
 
 FIELDS = {
@@ -19,6 +20,8 @@ class Command(BaseCommand):
     help = "Create or change quota policies, assign them to IPs/networks/key fingerprints, block and unblock."
 
     def add_arguments(self, parser):
+        parser.add_argument("--by", default=None, metavar="USERNAME",
+                            help="admin user named in the admin's history (default: an inactive user `manage.py`)")
         actions = parser.add_subparsers(dest="action", required=True)
         policy = actions.add_parser("policy", help="create or update a policy")
         policy.add_argument("name")
@@ -46,6 +49,7 @@ class Command(BaseCommand):
         action = options["action"]
         try:
             with transaction.atomic():
+                self.user = audit.actor(options["by"])  # every change is in the admin's history
                 return getattr(self, f"_{action}")(options)
         except ValidationError as error:
             raise CommandError("; ".join(m for ms in error.message_dict.values() for m in ms)) from None
@@ -64,14 +68,17 @@ class Command(BaseCommand):
             QuotaPolicy.objects.filter(is_default=True).update(is_default=False)
             policy.is_default = True
         policy.save()
+        audit.log(self.user, policy, audit.ADDITION if created else audit.CHANGE,
+                  "Created policy" if created else "Changed policy")
         assigned = []
         for item in options["assign"]:
             kind, _, target = item.partition(":")
             if kind not in ("ip", "key"):
                 raise CommandError(f"--assign {item!r}: use ip:CIDR or key:FINGERPRINT")
-            override, _ = ClientOverride.objects.update_or_create(
+            override, made = ClientOverride.objects.update_or_create(
                 kind=kind, target=normalise_target(kind, target), defaults={"policy": policy}
             )
+            audit.log(self.user, override, audit.ADDITION if made else audit.CHANGE, f"Assigned to {policy.name}")
             assigned.append(str(override))
         done = f"Done! Policy {policy} {'created' if created else 'updated'}"
         return done + (f", assigned to {', '.join(assigned)}." if assigned else ".")
@@ -84,21 +91,30 @@ class Command(BaseCommand):
             policy = QuotaPolicy.objects.get(name=options["policy"])
         except QuotaPolicy.DoesNotExist:
             raise CommandError(f"No policy named {options['policy']!r}") from None
-        override, _ = ClientOverride.objects.update_or_create(
+        override, made = ClientOverride.objects.update_or_create(
             kind=options["kind"], target=self._target(options), defaults={"policy": policy}
         )
+        audit.log(self.user, override, audit.ADDITION if made else audit.CHANGE, f"Assigned to {policy.name}")
         return f"Done! {override} now uses policy {policy.name}."
 
     def _unassign(self, options) -> str:
-        deleted, _ = ClientOverride.objects.filter(kind=options["kind"], target=self._target(options)).delete()
+        deleted = self._delete(ClientOverride.objects.filter(kind=options["kind"], target=self._target(options)))
         return f"Done! Removed {deleted} override(s)."
 
+    def _delete(self, rows) -> int:
+        rows = list(rows)
+        for row in rows:
+            audit.log(self.user, row, audit.DELETION, "Deleted")
+            row.delete()
+        return len(rows)
+
     def _block(self, options) -> str:
-        block, _ = BlockedClient.objects.update_or_create(
+        block, made = BlockedClient.objects.update_or_create(
             kind=options["kind"], target=self._target(options), defaults={"note": options["reason"]}
         )
+        audit.log(self.user, block, audit.ADDITION if made else audit.CHANGE, "Blocked")
         return f"Done! Blocked {block}."
 
     def _unblock(self, options) -> str:
-        deleted, _ = BlockedClient.objects.filter(kind=options["kind"], target=self._target(options)).delete()
+        deleted = self._delete(BlockedClient.objects.filter(kind=options["kind"], target=self._target(options)))
         return f"Done! Removed {deleted} block(s)."

@@ -1,0 +1,86 @@
+"""Who is calling: the one place a presented key becomes an upstream key, an identity, allowed
+models and a quota policy, according to RELAY_AUTH_MODE."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from django.conf import settings
+
+from api.client_key import fingerprint
+from api.errors import AuthenticationFailed
+from api.upstream_key import LeasedKey
+from keys import crypto
+from keys.activity import activity
+from keys.lookup import KeyRecord, lookup
+from keys.pool import PoolLease, model_not_allowed, pool
+from keys.shared_state import watch
+
+
+@dataclass(frozen=True)
+class Caller:
+    upstream_key: str  # forwarded as API-KEY; a LeasedKey (pool failover) for relay keys
+    fingerprint: str  # identity for limits and usage; never the key itself
+    relay_key: KeyRecord | None = None  # None: the client's own 1min.ai key (passthrough)
+
+    @property
+    def policy(self) -> str:
+        """Quota policy name; blank means the default policy."""
+        return self.relay_key.policy if self.relay_key else ""
+
+    @property
+    def allowed_models(self) -> tuple[str, ...]:
+        return self.relay_key.allowed_models if self.relay_key else ()
+
+    def may_use(self, model: str) -> bool:
+        return not self.allowed_models or model in self.allowed_models
+
+    def check_model(self, model: str) -> None:
+        """403 in the OpenAI envelope when this caller may not use `model`."""
+        if not self.may_use(model):
+            raise model_not_allowed(model)
+
+
+
+def _missing_key_message(mode: str) -> str:
+    what = {
+        "passthrough": "your 1min.ai key",
+        "managed": "your relay key",
+        "both": "your relay key or your 1min.ai key",
+    }[mode]
+    return f"You didn't provide an API key. Send {what} as `Authorization: Bearer KEY`."
+
+
+async def resolve_caller(presented: str | None) -> Caller:
+    """The caller behind a presented key, or AuthenticationFailed (401) in the OpenAI envelope."""
+    mode = settings.RELAY_AUTH_MODE
+    if not presented:
+        raise AuthenticationFailed(_missing_key_message(mode))
+    if mode == "passthrough" or (mode == "both" and not crypto.is_relay_key(presented)):
+        return Caller(presented, fingerprint(presented))
+    if not crypto.is_relay_key(presented):
+        raise AuthenticationFailed(
+            "This relay accepts only relay keys (they start with `rk-`); ask its operator for one."
+        )
+    record = await _find(presented)
+    activity.relay_key_used(record.id)
+    lease = PoolLease(pool, record.allowed_models)
+    await pool.entries()  # so the key below is a real one; the lease may still change it
+    return Caller(LeasedKey(pool.first_secret(), lease), record.fingerprint, record)
+
+
+async def _find(presented: str) -> KeyRecord:
+    if await watch.changed():
+        lookup.clear()
+        pool.mark_stale()
+    record = None
+    if crypto.well_formed(presented):
+        record = await lookup.find(crypto.hash_key(presented), watch.version)
+    if record is None:
+        raise AuthenticationFailed("Incorrect API key provided. Check the relay key you sent.")
+    if not record.enabled:
+        raise AuthenticationFailed("This relay key has been revoked.")
+    if record.is_expired():
+        when = datetime.fromtimestamp(record.expires_at or 0, timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        raise AuthenticationFailed(f"This relay key expired on {when}.")
+    return record

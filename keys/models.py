@@ -1,0 +1,112 @@
+"""Relay keys (stored as SHA-256 hashes) and upstream 1min.ai keys (stored Fernet-encrypted)."""
+from __future__ import annotations
+
+import re
+
+from django.db import models
+from django.utils import timezone
+
+from keys import crypto
+
+
+def parse_model_list(text: str) -> list[str]:
+    """Model ids from text separated by commas, spaces or new lines, in order, without repeats."""
+    seen: dict[str, None] = {}
+    for item in re.split(r"[\s,]+", text or ""):
+        if item:
+            seen.setdefault(item, None)
+    return list(seen)
+
+
+class RelayKey(models.Model):
+    """A key the operator hands to a client. The key itself is shown once and never stored."""
+
+    name = models.CharField(max_length=100)
+    owner_note = models.TextField(blank=True, help_text="Who holds this key and why.")
+    prefix = models.CharField(
+        max_length=16, editable=False, help_text="The key's first characters, to recognise it."
+    )
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    quota_policy = models.ForeignKey(
+        "quotas.QuotaPolicy",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,  # deleting a policy in use would silently loosen these keys
+        related_name="relay_keys",
+        help_text="Limits for this key (blank: the default policy). A policy assigned to the key's "
+        "fingerprint on the usage pages takes precedence.",
+    )
+    allowed_models = models.TextField(
+        blank=True,
+        help_text="Model ids this key may use, one per line or comma-separated. Blank: every model.",
+    )
+    expires_at = models.DateTimeField(null=True, blank=True, help_text="Blank: never expires.")
+    enabled = models.BooleanField(default=True, help_text="Untick to revoke the key.")
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["name", "id"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def fingerprint(self) -> str:
+        """The identity its calls carry in limits and usage (api.client_key.fingerprint)."""
+        return self.key_hash[:32]
+
+    def set_new_key(self) -> str:
+        """Give this record a fresh key; returns the full key, which the caller shows once."""
+        key = crypto.new_relay_key()
+        self.key_hash = crypto.hash_key(key)
+        self.prefix = crypto.display_prefix(key)
+        return key
+
+    def model_list(self) -> list[str]:
+        return parse_model_list(self.allowed_models)
+
+    def is_expired(self, now=None) -> bool:
+        return self.expires_at is not None and self.expires_at <= (now or timezone.now())
+
+
+class UpstreamKey(models.Model):
+    """A 1min.ai key in the pool, encrypted with RELAY_ENCRYPTION_KEY; shown only masked."""
+
+    label = models.CharField(max_length=100)
+    note = models.TextField(blank=True)
+    encrypted_key = models.TextField(editable=False)
+    fingerprint = models.CharField(max_length=32, unique=True, editable=False)
+    enabled = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Written off the request path by keys.activity, a few seconds behind.
+    requests = models.PositiveBigIntegerField(default=0, editable=False)
+    failures = models.PositiveBigIntegerField(default=0, editable=False)
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_failure_at = models.DateTimeField(null=True, blank=True, editable=False)
+    last_failure_reason = models.CharField(max_length=40, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["id"]
+
+    def __str__(self) -> str:
+        return self.label
+
+    def set_secret(self, secret: str) -> None:
+        from api.client_key import fingerprint
+
+        self.encrypted_key = crypto.encrypt(secret)
+        self.fingerprint = fingerprint(secret)
+
+    def secret(self) -> str:
+        return crypto.decrypt(self.encrypted_key)
+
+
+def relay_keys_by_fingerprint() -> dict[str, dict]:
+    """Every relay key by the fingerprint its usage is recorded under: id, name, policy name.
+    For the usage pages, which know callers only by fingerprint."""
+    rows = RelayKey.objects.values_list("pk", "name", "key_hash", "quota_policy__name", "enabled")
+    return {
+        key_hash[:32]: {"id": pk, "name": name, "policy": policy or "", "enabled": enabled}
+        for pk, name, key_hash, policy, enabled in rows
+    }

@@ -1,0 +1,221 @@
+"""The lean HTTP/1.1 transport against a scripted loopback server: framing, reuse, errors, timeouts."""
+from __future__ import annotations
+
+import asyncio
+from typing import Awaitable, Callable
+
+import httpx
+import pytest
+
+from api.onemin_transport import LeanTransport
+
+Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter, int], Awaitable[None]]
+
+
+async def _read_request(reader: asyncio.StreamReader) -> tuple[bytes, bytes]:
+    head = await reader.readuntil(b"\r\n\r\n")
+    length = 0
+    for line in head.split(b"\r\n"):
+        if line.lower().startswith(b"content-length:"):
+            length = int(line.split(b":")[1])
+    return head, await reader.readexactly(length) if length else b""
+
+
+def serve(handler: Handler, requests: list | None = None):
+    """Run `scenario(url, transport)` against a server whose connections are handled by `handler`."""
+
+    def runner(scenario: Callable[[str, LeanTransport], Awaitable[None]], **pool: int) -> dict:
+        stats = {"connections": 0}
+
+        async def on_connection(reader, writer):
+            stats["connections"] += 1
+            try:
+                await handler(reader, writer, stats["connections"])
+            except (ConnectionError, asyncio.IncompleteReadError):
+                pass
+            finally:
+                writer.close()
+
+        async def main():
+            server = await asyncio.start_server(on_connection, "127.0.0.1", 0)
+            port = server.sockets[0].getsockname()[1]
+            transport = LeanTransport(**pool)
+            try:
+                await scenario(f"http://127.0.0.1:{port}", transport)
+            finally:
+                await transport.aclose()
+                server.close()
+
+        asyncio.run(main())
+        return stats
+
+    return runner
+
+
+async def get(transport: LeanTransport, url: str, method: str = "POST", timeout: float = 2.0, body: bytes = b"{}") -> httpx.Response:
+    request = httpx.Request(method, url, content=body, extensions={"timeout": httpx.Timeout(timeout).as_dict()})
+    response = await transport.handle_async_request(request)
+    response.request = request
+    await response.aread()
+    return response
+
+
+async def until(predicate: Callable[[], bool], timeout: float = 2.0) -> None:
+    """Poll with a deadline (here: until the server's close has reached the idle connection)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not predicate():
+        assert asyncio.get_running_loop().time() < deadline, "condition not reached in time"
+        await asyncio.sleep(0.005)
+
+
+def keep_alive_server(responses: list[bytes]) -> Handler:
+    async def handler(reader, writer, _):
+        for raw in responses:
+            await _read_request(reader)
+            writer.write(raw)
+            await writer.drain()
+        await reader.read()  # hold the connection until the client closes it
+    return handler
+
+
+def test_it_reuses_a_keep_alive_connection_for_the_next_request():
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Type: application/json\r\n\r\n{}"
+
+    async def scenario(url, transport):
+        for _ in range(3):
+            response = await get(transport, url)
+            assert response.status_code == 200 and response.content == b"{}"
+            assert response.headers["content-type"] == "application/json"
+
+    assert serve(keep_alive_server([ok, ok, ok]))(scenario)["connections"] == 1
+
+
+@pytest.mark.parametrize(
+    "raw, body",
+    [
+        (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5;ext=1\r\nhello\r\n6\r\n world\r\n0\r\nX-Trailer: t\r\n\r\n", b"hello world"),
+        (b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\nhello world", b"hello world"),
+        (b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok", b"ok"),
+        (b"HTTP/1.1 204 No Content\r\n\r\n", b""),
+    ],
+)
+def test_it_reads_each_framing_and_keeps_the_connection(raw, body):
+    async def scenario(url, transport):
+        for _ in range(2):
+            assert (await get(transport, url)).content == body
+
+    assert serve(keep_alive_server([raw, raw]))(scenario)["connections"] == 1
+
+
+def test_a_body_ended_by_close_is_read_whole_and_the_connection_not_reused():
+    async def handler(reader, writer, _):
+        await _read_request(reader)
+        writer.write(b"HTTP/1.0 200 OK\r\n\r\npart one, ")
+        await writer.drain()
+        writer.write(b"part two")
+
+    async def scenario(url, transport):
+        assert (await get(transport, url)).content == b"part one, part two"
+        assert (await get(transport, url)).content == b"part one, part two"
+
+    assert serve(handler)(scenario)["connections"] == 2
+
+
+def test_connection_close_and_a_server_that_drops_idle_connections_get_fresh_connections():
+    async def handler(reader, writer, n):
+        await _read_request(reader)
+        if n == 1:
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\nConnection: close\r\n\r\na")
+        else:
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 1\r\n\r\nb")  # then drops the idle connection
+
+    async def scenario(url, transport):
+        assert (await get(transport, url)).content == b"a"
+        assert (await get(transport, url)).content == b"b"
+        await until(lambda: all(c.reader.at_eof() for idle in transport._idle.values() for c in idle))
+        assert (await get(transport, url)).content == b"b"
+
+    assert serve(handler)(scenario)["connections"] == 3
+
+
+def test_a_server_that_answers_late_is_a_read_timeout():
+    async def handler(reader, writer, _):
+        await _read_request(reader)
+        await asyncio.sleep(1)
+
+    async def scenario(url, transport):
+        with pytest.raises(httpx.ReadTimeout):
+            await get(transport, url, timeout=0.1)
+
+    serve(handler)(scenario)
+
+
+def test_a_body_that_stops_mid_way_is_a_protocol_error():
+    async def handler(reader, writer, _):
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nonly this")
+
+    async def scenario(url, transport):
+        with pytest.raises(httpx.RemoteProtocolError):
+            await get(transport, url)
+
+    serve(handler)(scenario)
+
+
+@pytest.mark.parametrize("raw", [b"SMTP ready\r\n\r\n", b"HTTP/1.1 abc OK\r\n\r\n", b"HTTP/1.1 200 OK\r\nbad header\r\n\r\n"])
+def test_an_answer_that_is_not_http_is_a_protocol_error(raw):
+    async def handler(reader, writer, _):
+        await _read_request(reader)
+        writer.write(raw)
+
+    async def scenario(url, transport):
+        with pytest.raises(httpx.RemoteProtocolError):
+            await get(transport, url)
+
+    serve(handler)(scenario)
+
+
+def test_a_closed_port_is_a_connect_error():
+    async def main():
+        transport = LeanTransport()
+        with pytest.raises(httpx.ConnectError):
+            await get(transport, "http://127.0.0.1:1/x")
+
+    asyncio.run(main())
+
+
+def test_a_full_pool_makes_the_next_request_wait_then_time_out():
+    async def handler(reader, writer, _):
+        await _read_request(reader)
+        writer.write(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n1\r\na\r\n")
+        await reader.read()
+
+    async def scenario(url, transport):
+        held = await transport.handle_async_request(httpx.Request("POST", url, extensions={"timeout": httpx.Timeout(2.0).as_dict()}))
+        with pytest.raises(httpx.PoolTimeout):
+            await get(transport, url, timeout=0.1)
+        await held.aclose()  # frees the slot (and closes the half-read connection)
+
+    serve(handler)(scenario, max_connections=1)
+
+
+def test_the_request_goes_out_with_its_headers_and_body_in_one_piece():
+    seen: list[bytes] = []
+
+    async def handler(reader, writer, _):
+        head, body = await _read_request(reader)
+        seen.extend([head, body])
+        writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n")
+        await reader.read()
+
+    async def scenario(url, transport):
+        request = httpx.Request("POST", url + "/api/chat?isStreaming=true", headers={"API-KEY": "k"}, content=b'{"a":1}',
+                                extensions={"timeout": httpx.Timeout(2.0).as_dict()})
+        response = await transport.handle_async_request(request)
+        await response.aread()
+
+    serve(handler)(scenario)
+    head = seen[0].decode()
+    assert head.startswith("POST /api/chat?isStreaming=true HTTP/1.1\r\n")
+    assert "\r\nAPI-KEY: k\r\n" in head and "\r\nContent-Length: 7\r\n" in head and "\r\nHost: 127.0.0.1:" in head
+    assert seen[1] == b'{"a":1}'
