@@ -2,7 +2,7 @@
 models and a quota policy, according to RELAY_AUTH_MODE."""
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from django.conf import settings
@@ -19,7 +19,8 @@ from keys.shared_state import watch
 
 @dataclass(frozen=True)
 class Caller:
-    upstream_key: str  # forwarded as API-KEY; a LeasedKey (pool failover) for relay keys
+    # Forwarded as API-KEY; a LeasedKey (pool failover) for relay keys. Never in a repr or a log.
+    upstream_key: str = field(repr=False)
     fingerprint: str  # identity for limits and usage; never the key itself
     relay_key: KeyRecord | None = None  # None: the client's own 1min.ai key (passthrough)
 

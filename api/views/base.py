@@ -109,7 +109,6 @@ class RelayView(APIView):
         The call records only the caller's fingerprint."""
         caller = self.caller
         self.call.key_fingerprint = caller.fingerprint
-        self.call.extra["caller"] = caller
         if caller.allowed_models:
             model = _requested_model(request)
             if model:

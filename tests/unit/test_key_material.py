@@ -85,6 +85,7 @@ def test_keys_that_are_not_relay_keys_pass_through_unchanged(settings, mode, pre
     caller = asyncio.run(resolve_caller(presented))
     assert caller.upstream_key == presented and caller.fingerprint == fingerprint(presented)
     assert caller.relay_key is None and caller.may_use("anything")
+    assert presented not in repr(caller)  # a logged caller never shows the key
 
 
 @pytest.mark.parametrize("mode, presented, words", [
