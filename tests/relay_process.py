@@ -88,6 +88,9 @@ def base_env(sim_url: str, workdir: Path) -> dict[str, str]:
             "UPSTREAM_RETRY_BASE_DELAY": "0.05",
             "CACHE_KEY_PREFIX": f"relay-test-{os.getpid()}-{time.monotonic_ns()}",
             "PYTHONUNBUFFERED": "1",
+            # Many relay processes live through a session: none may keep idle PostgreSQL
+            # connections, or the server runs out of slots (max_connections).
+            "DATABASE_CONN_MAX_AGE": "0",
             # Generous limits so tests of other things are never throttled; limit tests lower them.
             "RATE_LIMIT_REQUESTS_PER_MINUTE": "100000",
             "RATE_LIMIT_TOKENS_PER_MINUTE": "100000000",
