@@ -55,10 +55,16 @@ def transport() -> httpx.AsyncBaseTransport:
         return transport_override
     loop = asyncio.get_running_loop()
     if _transport is None or _transport_loop is not loop:
-        _transport = LeanTransport(
-            max_connections=settings.UPSTREAM_MAX_CONNECTIONS,
-            max_keepalive=settings.UPSTREAM_KEEPALIVE_CONNECTIONS,
-        )
+        if settings.UPSTREAM_TRANSPORT == "httpx":  # httpx's own (httpcore): the fallback, and the baseline in bench
+            _transport = httpx.AsyncHTTPTransport(limits=httpx.Limits(
+                max_connections=settings.UPSTREAM_MAX_CONNECTIONS,
+                max_keepalive_connections=settings.UPSTREAM_KEEPALIVE_CONNECTIONS,
+            ))
+        else:
+            _transport = LeanTransport(
+                max_connections=settings.UPSTREAM_MAX_CONNECTIONS,
+                max_keepalive=settings.UPSTREAM_KEEPALIVE_CONNECTIONS,
+            )
         _transport_loop = loop
     return _transport
 

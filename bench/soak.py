@@ -1,7 +1,7 @@
 """Soak: a relay under daphne, fed a mix of endpoints, upstream faults and client disconnects for a
 bounded time and request count (loopback only), then checked: every answer as expected, upstream
-calls matching what clients saw, cut-short calls matching disconnects, memory and open connections
-back to their starting level.
+calls matching what clients saw, stored usage records (count per endpoint and status, cut-short
+marks, tokens) matching what clients saw, memory and open connections back to their starting level.
 
     .venv/bin/python bench/soak.py [--seconds 180] [--max-requests 20000] [--workers 8] [--report PATH]
 """
@@ -27,9 +27,15 @@ from tests import media_files  # noqa: E402
 from tests.onemin_simulator import Simulator  # noqa: E402
 from tests.relay_process import RelayProcess, base_env, migrate, new_workdir  # noqa: E402
 
-KEY = "sk-soak-0123456789"
+KEY = "sk-soak-0123456789"  # the soak's calls; warm-up and quiescing use another key
+WARM_KEY = "sk-soak-warm-0123456789"
 SOAK_WAV = media_files.wav(1.0)
 AUTH = {"Authorization": f"Bearer {KEY}"}
+# What the relay names each path in its usage records.
+ENDPOINTS = {"/v1/chat/completions": "chat.completions", "/v1/responses": "responses",
+             "/v1/images/generations": "images.generations", "/v1/audio/speech": "audio.speech",
+             "/v1/audio/transcriptions": "audio.transcriptions"}
+TEXT_ENDPOINTS = ("chat.completions", "responses")
 
 
 @dataclass
@@ -41,6 +47,13 @@ class Tally:
     feature_calls: int = 0  # /api/features calls (images, audio) likewise
     disconnects: int = 0
     completion_tokens: int = 0
+    answers: Counter = field(default_factory=Counter)  # (endpoint, HTTP status) of every answer
+
+    def saw(self, response: httpx.Response) -> None:
+        path = response.request.url.path
+        endpoint = "models" if path.startswith("/v1/models") else ENDPOINTS.get(path, path)
+        with self.lock:
+            self.answers[(endpoint, response.status_code)] += 1
 
     def add(self, name: str, ok: bool, detail: str, upstream: int = 0, tokens: int = 0, disconnect: bool = False,
             features: int = 0):
@@ -61,12 +74,16 @@ def chat_body(tag: str, **extra) -> dict:
 class Scenarios:
     """Each scenario makes one client call and records whether the answer was the expected one."""
 
-    def __init__(self, relay: RelayProcess, sim: Simulator, tally: Tally) -> None:
-        self.relay, self.sim, self.tally = relay, sim, tally
+    def __init__(self, relay: RelayProcess, sim: Simulator, tally: Tally, auth: dict[str, str] = AUTH) -> None:
+        self.relay, self.sim, self.tally, self.auth = relay, sim, tally, auth
         self.url = relay.url
 
+    def client(self) -> httpx.Client:
+        """A client whose every answer (status known at its headers) is tallied."""
+        return httpx.Client(timeout=30, event_hooks={"response": [lambda r: self.tally.saw(r)]})
+
     def _post(self, http: httpx.Client, body, **kwargs) -> httpx.Response:
-        return http.post(f"{self.url}/v1/chat/completions", json=body, headers=AUTH, **kwargs)
+        return http.post(f"{self.url}/v1/chat/completions", json=body, headers=self.auth, **kwargs)
 
     def chat(self, http, tag):
         r = self._post(http, chat_body(tag))
@@ -75,7 +92,7 @@ class Scenarios:
 
     def stream(self, http, tag):
         body = chat_body(tag, stream=True, stream_options={"include_usage": True})
-        with http.stream("POST", f"{self.url}/v1/chat/completions", json=body, headers=AUTH) as r:
+        with http.stream("POST", f"{self.url}/v1/chat/completions", json=body, headers=self.auth) as r:
             lines = [line for line in r.iter_lines() if line.startswith("data: ")]
         ok = r.status_code == 200 and lines[-1] == "data: [DONE]"
         tokens = json.loads(lines[-2][6:])["usage"]["completion_tokens"] if ok else 0
@@ -83,7 +100,7 @@ class Scenarios:
 
     def disconnect(self, http, tag):
         self.sim.script({"text": "z" * 1500, "chunk_size": 16, "chunk_delay_ms": 5}, prompt_contains=tag)
-        with http.stream("POST", f"{self.url}/v1/chat/completions", json=chat_body(tag, stream=True), headers=AUTH) as r:
+        with http.stream("POST", f"{self.url}/v1/chat/completions", json=chat_body(tag, stream=True), headers=self.auth) as r:
             got = b""
             for piece in r.iter_raw():
                 got += piece
@@ -94,11 +111,11 @@ class Scenarios:
         self.tally.add("disconnect", ok, str(r.status_code), upstream=1, disconnect=True)
 
     def models(self, http, tag):
-        r = http.get(f"{self.url}/v1/models", headers=AUTH)
+        r = http.get(f"{self.url}/v1/models", headers=self.auth)
         self.tally.add("models", r.status_code == 200 and r.json()["data"], r.text[:200])
 
     def unknown_model(self, http, tag):
-        r = http.get(f"{self.url}/v1/models/no-such-{tag}", headers=AUTH)
+        r = http.get(f"{self.url}/v1/models/no-such-{tag}", headers=self.auth)
         self.tally.add("unknown_model", r.status_code == 404, r.text[:200])
 
     def bad_request(self, http, tag):
@@ -107,7 +124,7 @@ class Scenarios:
 
     def deep_json(self, http, tag):
         body = '{"model":"gpt-4o-mini","messages":' + "[" * 5000 + "]" * 5000 + "}"
-        r = http.post(f"{self.url}/v1/chat/completions", content=body, headers={**AUTH, "Content-Type": "application/json"})
+        r = http.post(f"{self.url}/v1/chat/completions", content=body, headers={**self.auth, "Content-Type": "application/json"})
         self.tally.add("deep_json", r.status_code == 400, r.text[:200])
 
     def oversized(self, http, tag):
@@ -137,36 +154,39 @@ class Scenarios:
 
     def fault_stall(self, http, tag):
         self.sim.script({"stall_after": 2, "stall_ms": 10_000}, prompt_contains=tag)
-        with http.stream("POST", f"{self.url}/v1/chat/completions", json=chat_body(tag, stream=True), headers=AUTH) as r:
+        with http.stream("POST", f"{self.url}/v1/chat/completions", json=chat_body(tag, stream=True), headers=self.auth) as r:
             lines = [line for line in r.iter_lines() if line.startswith("data: ")]
         ok = r.status_code == 200 and '"upstream_timeout"' in lines[-1]
         self.tally.add("fault_stall", ok, f"{r.status_code} {lines[-1:]}", upstream=1)
 
     def responses(self, http, tag):
-        r = http.post(f"{self.url}/v1/responses", json={"model": "gpt-4o-mini", "input": f"soak {tag}"}, headers=AUTH)
+        r = http.post(f"{self.url}/v1/responses", json={"model": "gpt-4o-mini", "input": f"soak {tag}"}, headers=self.auth)
         ok = r.status_code == 200 and r.json()["status"] == "completed"
         tokens = r.json()["usage"]["output_tokens"] if ok else 0
         self.tally.add("responses", ok, r.text[:200], upstream=1, tokens=tokens)
 
     def responses_stream(self, http, tag):
         body = {"model": "gpt-4o-mini", "input": f"soak {tag}", "stream": True}
-        with http.stream("POST", f"{self.url}/v1/responses", json=body, headers=AUTH) as r:
-            events = [line[7:] for line in r.iter_lines() if line.startswith("event: ")]
-        self.tally.add("responses_stream", r.status_code == 200 and events[-1:] == ["response.completed"],
-                       f"{r.status_code} {events[-1:]}", upstream=1)
+        with http.stream("POST", f"{self.url}/v1/responses", json=body, headers=self.auth) as r:
+            lines = list(r.iter_lines())
+        events = [line[7:] for line in lines if line.startswith("event: ")]
+        ok = r.status_code == 200 and events[-1:] == ["response.completed"]
+        data = [line[6:] for line in lines if line.startswith("data: ")]
+        tokens = json.loads(data[-1])["response"]["usage"]["output_tokens"] if ok else 0
+        self.tally.add("responses_stream", ok, f"{r.status_code} {events[-1:]}", upstream=1, tokens=tokens)
 
     def image(self, http, tag):
-        r = http.post(f"{self.url}/v1/images/generations", headers=AUTH,
+        r = http.post(f"{self.url}/v1/images/generations", headers=self.auth,
                       json={"model": "dall-e-3", "prompt": f"soak {tag}", "response_format": "url"})
         self.tally.add("image", r.status_code == 200 and r.json()["data"], r.text[:200], features=1)
 
     def speech(self, http, tag):
-        r = http.post(f"{self.url}/v1/audio/speech", headers=AUTH,
+        r = http.post(f"{self.url}/v1/audio/speech", headers=self.auth,
                       json={"model": "tts-1", "input": f"soak {tag}", "voice": "alloy"})
         self.tally.add("speech", r.status_code == 200 and len(r.content) > 100, f"{r.status_code}", features=1)
 
     def transcription(self, http, tag):
-        r = http.post(f"{self.url}/v1/audio/transcriptions", headers=AUTH, data={"model": "whisper-1"},
+        r = http.post(f"{self.url}/v1/audio/transcriptions", headers=self.auth, data={"model": "whisper-1"},
                       files={"file": (f"{tag}.wav", SOAK_WAV, "audio/wav")})
         self.tally.add("transcription", r.status_code == 200 and "text" in r.json(), r.text[:200], features=1)
 
@@ -211,6 +231,35 @@ def quiesce(relay: RelayProcess, scenarios: "Scenarios") -> int:
     return previous
 
 
+def stored_usage(database: Path) -> list[tuple]:
+    """The relay's usage records for the soak's key: (endpoint, status, cut_short, completion_tokens)."""
+    import sqlite3
+
+    from api.client_key import fingerprint
+
+    with sqlite3.connect(database) as db:
+        return db.execute("SELECT endpoint, status, cut_short, completion_tokens FROM quotas_usagerecord "
+                          "WHERE key_fingerprint = ?", (fingerprint(KEY),)).fetchall()
+
+
+def reconcile(tally: Tally, stored: list[tuple]) -> dict:
+    """Stored usage against what the clients saw. A body over the size limit is refused by the
+    server before any view runs (no call, so no record): those 413s are left out of the count."""
+    seen = Counter({k: v for k, v in tally.answers.items() if k[1] != 413})
+    records = Counter((endpoint, status) for endpoint, status, _, _ in stored)
+    # Completed text calls: tokens the client was told of. A cut-short stream or one ended by an
+    # error event told the client no usage, so only answers with status 200 and not cut short count.
+    tokens = sum(t for endpoint, status, cut, t in stored if endpoint in TEXT_ENDPOINTS and status == 200 and not cut)
+    return {
+        "records": len(stored), "answers_seen_by_clients": sum(seen.values()),
+        "records_match": records == seen,
+        "differences": {f"{e} {s}": {"clients": seen[(e, s)], "records": records[(e, s)]}
+                        for e, s in sorted(set(seen) | set(records)) if seen[(e, s)] != records[(e, s)]},
+        "cut_short_records": sum(1 for _, _, cut, _ in stored if cut),
+        "completion_tokens_stored": tokens, "tokens_match": tokens == tally.completion_tokens,
+    }
+
+
 def run(seconds: float, max_requests: int, workers: int, seed: int) -> dict:
     sim = Simulator().start()
     workdir = new_workdir()
@@ -222,17 +271,18 @@ def run(seconds: float, max_requests: int, workers: int, seed: int) -> dict:
     relay = RelayProcess(env, workdir).start()
     tally = Tally()
     scenarios = Scenarios(relay, sim, tally)
+    warm = Scenarios(relay, sim, Tally(), auth={"Authorization": f"Bearer {WARM_KEY}"})
     names, weights = zip(*Scenarios.MIX)
+    stopped = False
     try:
-        with httpx.Client(timeout=30) as warm:  # warm-up: model cache, token tables, pools
+        with httpx.Client(timeout=30) as http:  # warm-up: model cache, token tables, pools
             for i in range(30):
-                scenarios.chat(warm, f"warm{i}")
-                scenarios.stream(warm, f"warmstream{i}")
-        start_sockets = quiesce(relay, scenarios)
+                warm.chat(http, f"warm{i}")
+                warm.stream(http, f"warmstream{i}")
+        start_sockets = quiesce(relay, warm)
         start_rss = rss_kb(relay.proc.pid)
         warm_upstream = len(sim.requests_to("/api/chat-with-ai"))
         warm_features = len(sim.requests_to("/api/features"))
-        tally = scenarios.tally = Tally()
         budget = iter(range(max_requests))
         budget_lock = threading.Lock()
         deadline = time.monotonic() + seconds
@@ -240,7 +290,7 @@ def run(seconds: float, max_requests: int, workers: int, seed: int) -> dict:
 
         def worker(index: int) -> None:
             rng = random.Random(seed + index)
-            with httpx.Client(timeout=30) as http:
+            with scenarios.client() as http:
                 while time.monotonic() < deadline:
                     with budget_lock:
                         number = next(budget, None)
@@ -262,14 +312,20 @@ def run(seconds: float, max_requests: int, workers: int, seed: int) -> dict:
         elapsed = time.monotonic() - started
         upstream_seen = len(sim.requests_to("/api/chat-with-ai")) - warm_upstream
         features_seen = len(sim.requests_to("/api/features")) - warm_features
-        end_sockets = quiesce(relay, Scenarios(relay, sim, Tally()))
+        end_sockets = quiesce(relay, warm)
         end_rss = rss_kb(relay.proc.pid)
         cut_short = relay.logs().count("stream cut short: endpoint=chat.completions")
-        tracebacks = relay.logs().count("Traceback")
-    finally:
+        # Stopped as an operator stops it (SIGTERM): what is still buffered is written on the way out.
         relay.stop()
+        stopped = True
+        tracebacks = relay.logs().count("Traceback")
+        stored = stored_usage(workdir / "soak.sqlite3")
+    finally:
+        if not stopped:
+            relay.stop()
         sim.stop()
     total = sum(tally.runs.values())
+    usage = reconcile(tally, stored)
     checks = {
         "every answer was the expected one": not tally.unexpected,
         "upstream chat calls == calls implied by client results": upstream_seen == tally.upstream_calls,
@@ -278,6 +334,9 @@ def run(seconds: float, max_requests: int, workers: int, seed: int) -> dict:
         "no tracebacks in the relay log": tracebacks == 0,
         "open sockets back to the start": end_sockets <= start_sockets,
         "memory back near the start (< +64 MiB)": end_rss - start_rss < 64 * 1024,
+        "stored usage records == answers clients saw (per endpoint and status)": usage["records_match"],
+        "stored cut-short records == client disconnects": usage["cut_short_records"] == tally.disconnects,
+        "stored completion tokens == tokens reported to clients": usage["tokens_match"],
     }
     return {
         "seconds": round(elapsed, 1), "requests": total, "rate_per_s": round(total / elapsed, 1), "workers": workers,
@@ -286,6 +345,7 @@ def run(seconds: float, max_requests: int, workers: int, seed: int) -> dict:
         "upstream_feature_calls": {"expected": tally.feature_calls, "seen_by_1min_sim": features_seen},
         "disconnects": {"clients": tally.disconnects, "relay_cut_short": cut_short},
         "completion_tokens_reported_to_clients": tally.completion_tokens,
+        "usage_records": usage,
         "rss_kib": {"start": start_rss, "peak": peak_rss, "end": end_rss},
         "open_sockets": {"start": start_sockets, "end": end_sockets},
         "checks": checks, "passed": all(checks.values()),
@@ -304,7 +364,10 @@ def render(result: dict) -> str:
              f"seen {result['upstream_feature_calls']['seen_by_1min_sim']}",
              f"- Disconnects: clients {result['disconnects']['clients']}, relay marked cut short "
              f"{result['disconnects']['relay_cut_short']}",
-             f"- Completion tokens reported to clients: {result['completion_tokens_reported_to_clients']}",
+             f"- Completion tokens reported to clients: {result['completion_tokens_reported_to_clients']}, "
+             f"stored in usage records {result['usage_records']['completion_tokens_stored']}",
+             f"- Usage records stored: {result['usage_records']['records']}, answers clients saw (less 413s) "
+             f"{result['usage_records']['answers_seen_by_clients']}, cut short {result['usage_records']['cut_short_records']}",
              f"- Relay RSS KiB: start {result['rss_kib']['start']}, peak {result['rss_kib']['peak']}, end {result['rss_kib']['end']}",
              f"- Relay open sockets: start {result['open_sockets']['start']}, end {result['open_sockets']['end']}", "",
              "| Check | Result |", "| --- | --- |"]

@@ -75,22 +75,22 @@ class RedisState:
         self._sync = None
 
     def _client(self):
-        import redis.asyncio
+        from relay_site import redis_connections
 
         loop = asyncio.get_running_loop()
         if self._async is None or self._async_loop is not loop:
-            self._async = redis.asyncio.Redis.from_url(
-                self._url, socket_timeout=2, socket_connect_timeout=2, decode_responses=True
+            self._async = redis_connections.async_client(
+                socket_timeout=2, socket_connect_timeout=2, decode_responses=True
             )
             self._async_loop = loop
         return self._async
 
     def _sync_client(self):
-        import redis
+        from relay_site import redis_connections
 
         if self._sync is None:
-            self._sync = redis.Redis.from_url(
-                self._url, socket_timeout=2, socket_connect_timeout=2, decode_responses=True
+            self._sync = redis_connections.sync_client(
+                socket_timeout=2, socket_connect_timeout=2, decode_responses=True
             )
         return self._sync
 

@@ -14,6 +14,8 @@ import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
+from relay_site import redis_connections
+
 logger = logging.getLogger(__name__)
 
 # What a Redis outage looks like from redis-py, whichever layer notices it first.
@@ -54,7 +56,7 @@ def client() -> aioredis.Redis:
     loop = asyncio.get_running_loop()
     found = _clients.get(loop)
     if found is None:
-        found = aioredis.Redis.from_url(settings.REDIS_URL, max_connections=200, **_options())
+        found = redis_connections.async_client(max_connections=200, **_options())
         _clients[loop] = found
     return found
 
@@ -62,7 +64,7 @@ def client() -> aioredis.Redis:
 def sync_client() -> redis.Redis:
     global _sync_client
     if _sync_client is None:
-        _sync_client = redis.Redis.from_url(settings.REDIS_URL, **_options())
+        _sync_client = redis_connections.sync_client(**_options())
     return _sync_client
 
 

@@ -107,6 +107,9 @@ class Supervisor:
 
     def stop(self, *_: object) -> None:
         self.stopping = True
+        # The workers stop listening on SIGTERM; while this process still held its copy of the
+        # socket, new connections would queue unanswered instead of being refused.
+        self.sock.close()
         procs = [entry[0] for entry in self.workers if entry is not None]
         for proc in procs:
             if proc.poll() is None:

@@ -150,3 +150,18 @@ def test_a_client_that_gives_up_on_a_slow_answer_closes_the_upstream_request(rel
     assert sim.wait_for(
         lambda: sim.requests_to("/api/chat-with-ai")[0].get("client_disconnected"), timeout=1.0
     )
+
+
+def test_the_httpx_transport_fallback_relays_chat_and_streams_alike(relay_factory, sim):
+    """UPSTREAM_TRANSPORT=httpx swaps the lean client for httpx's own under the same seam."""
+    relay = relay_factory(UPSTREAM_TRANSPORT="httpx")
+    client = openai.OpenAI(base_url=f"{relay.url}/v1", api_key=TEST_KEY, max_retries=0)
+    sim.script({"text": REPLY, "chunk_size": 3})
+    stream = client.chat.completions.create(
+        model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True
+    )
+    assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == REPLY
+    sim.script({"text": REPLY})
+    answer = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
+    assert answer.choices[0].message.content == REPLY
+    assert "Traceback" not in relay.logs()

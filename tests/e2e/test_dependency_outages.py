@@ -6,12 +6,14 @@ from __future__ import annotations
 import os
 import socket
 import threading
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 import pytest
 
+from api.client_key import fingerprint
 from tests.conftest import TEST_KEY
 from tests.relay_process import RelayProcess, base_env, free_port
 
@@ -117,19 +119,20 @@ def reachable(host: str, port: int) -> bool:
         return False
 
 
-def chat(relay, stream: bool = False) -> int:
+def chat(relay, stream: bool = False, key: str = TEST_KEY) -> int:
     body = {"model": "gpt-4o-mini", "stream": stream, "messages": [{"role": "user", "content": "hi"}]}
-    response = httpx.post(f"{relay.url}/v1/chat/completions", json=body, headers=AUTH, timeout=30)
+    response = httpx.post(f"{relay.url}/v1/chat/completions", json=body, timeout=30,
+                          headers={"Authorization": f"Bearer {key}"})
     if stream:
         assert response.text.rstrip().endswith("data: [DONE]"), response.text[-300:]
     return response.status_code
 
 
-def load(relay, count: int, during=None) -> list[int]:
+def load(relay, count: int, during=None, key: str = TEST_KEY) -> list[int]:
     """`count` chat calls (half streamed) from 4 threads; `during()` runs when a third are done."""
     statuses: list[int] = []
     with ThreadPoolExecutor(4) as pool:
-        futures = [pool.submit(chat, relay, i % 2 == 1) for i in range(count)]
+        futures = [pool.submit(chat, relay, i % 2 == 1, key) for i in range(count)]
         for index, future in enumerate(futures):
             statuses.append(future.result())
             if during is not None and index == count // 3:
@@ -184,14 +187,36 @@ def test_a_relay_whose_database_is_down_serves_chat(simulator, sim, tmp_path):
 
 
 @pytest.mark.skipif(not os.environ.get("RELAY_TEST_E2E_DATABASE_URL"), reason="needs the shared PostgreSQL run")
-def test_postgresql_going_down_during_load_does_not_stop_chat(relay_factory, sim):
+def test_postgresql_going_down_during_load_loses_no_usage(relay_factory, sim):
+    """Chat goes on through the outage; usage is buffered and every record is written on return."""
+    import psycopg
+
     database = os.environ["RELAY_TEST_E2E_DATABASE_URL"]
     parts = urlsplit(database)
     proxy = CuttableProxy(parts.hostname or "127.0.0.1", parts.port or 5432)
+    key = f"sk-outage-{uuid.uuid4().hex}"  # its own key, so its records are told from other tests'
+
+    def stored_records() -> int:
+        with psycopg.connect(database, connect_timeout=5) as db:
+            return db.execute("SELECT count(*) FROM quotas_usagerecord WHERE key_fingerprint = %s",
+                              (fingerprint(key),)).fetchone()[0]
+
+    def outage() -> None:
+        proxy.cut()
+        # Made to last until a flush has failed: the records are then only in the relay's buffer.
+        assert sim.wait_for(lambda: "usage records; will retry" in relay.logs(), timeout=15, interval=0.1)
+        ready = readiness(relay)
+        assert ready is not None and ready.status_code == 503 and "database" in ready.text.lower()
+
     try:
-        relay = relay_factory(DATABASE_URL=via(database, proxy), DATABASE_CONN_MAX_AGE="0")
-        assert load(relay, 30, during=proxy.cut) == [200] * 30
+        relay = relay_factory(DATABASE_URL=via(database, proxy), DATABASE_CONN_MAX_AGE="0",
+                              USAGE_FLUSH_SECONDS="0.2")
+        during_outage = load(relay, 30, during=outage, key=key)
+        assert during_outage == [200] * 30
+        assert stored_records() < 30, "some records waited in the buffer"
         proxy.restore()
-        assert load(relay, 6) == [200] * 6
+        assert load(relay, 6, key=key) == [200] * 6
+        assert sim.wait_for(lambda: stored_records() == 36, timeout=20, interval=0.2), stored_records()
+        assert readiness(relay).status_code == 200
     finally:
         proxy.close()

@@ -82,6 +82,28 @@ def test_a_worker_that_dies_is_replaced(two_workers, sim):
     assert sim.wait_for(two_live_workers, timeout=30)
 
 
+@needs_redis
+def test_sigterm_refuses_new_connections_while_an_in_flight_stream_finishes(simulator, sim):
+    from tests.e2e.test_graceful_shutdown import TEXT, StreamInBackground, refuses_connections
+
+    workdir = new_workdir()
+    env = base_env(simulator.url, workdir)
+    env.update(WEB_CONCURRENCY="2", REDIS_URL=os.environ["REDIS_URL"], SHUTDOWN_GRACE_SECONDS="15")
+    migrate(env)
+    launcher = LauncherProcess(env, workdir).start()
+    try:
+        sim.script({"text": TEXT, "chunk_delay_ms": 10})  # about 1 s of streaming
+        stream = StreamInBackground(launcher)
+        assert stream.started.wait(10) and stream.error is None
+        launcher.proc.send_signal(signal.SIGTERM)
+        assert sim.wait_for(lambda: refuses_connections(launcher.port), timeout=5.0), "new connections stop"
+        stream.thread.join(20)
+        assert stream.done and stream.text.rstrip().endswith(b"data: [DONE]"), "the stream finished, not cut"
+        assert launcher.proc.wait(timeout=30) == 0
+    finally:
+        launcher.stop()
+
+
 def test_more_than_one_worker_without_redis_is_refused_with_the_reason():
     env = {k: v for k, v in os.environ.items() if k != "REDIS_URL"}
     result = subprocess.run(

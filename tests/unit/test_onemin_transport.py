@@ -219,3 +219,15 @@ def test_the_request_goes_out_with_its_headers_and_body_in_one_piece():
     assert head.startswith("POST /api/chat?isStreaming=true HTTP/1.1\r\n")
     assert "\r\nAPI-KEY: k\r\n" in head and "\r\nContent-Length: 7\r\n" in head and "\r\nHost: 127.0.0.1:" in head
     assert seen[1] == b'{"a":1}'
+
+
+@pytest.mark.parametrize("name, kind", [("lean", LeanTransport), ("httpx", httpx.AsyncHTTPTransport)])
+def test_upstream_transport_setting_chooses_the_client(settings, name, kind):
+    from api import onemin_client
+
+    settings.UPSTREAM_TRANSPORT = name
+
+    async def chosen() -> httpx.AsyncBaseTransport:
+        return onemin_client.transport()  # one per loop: a new loop makes a new one
+
+    assert type(asyncio.run(chosen())) is kind
