@@ -137,6 +137,8 @@ def write(results: dict[str, Any], stem: Path) -> None:
     elif machine.get("skipped"):
         add(f"| relay, whole machine | not measured: {machine['skipped']} |")
     add("")
+    if results.get("transport_httpx"):
+        _transport_section(results, add)
     _streams_section(results["streams"], images, add)
     if results.get("profile"):
         _profile_section(results["profile"], add)
@@ -144,6 +146,22 @@ def write(results: dict[str, Any], stem: Path) -> None:
     add("```sh\nmake bench            # = .venv/bin/python -m bench.run  (about 10 minutes; needs bench/requirements.txt)\n"
         f".venv/bin/python -m bench.run --from-json bench/reports/{stem.name}.json   # redraw this report\n```\n")
     stem.with_suffix(".md").write_text("\n".join(out) + "\n")
+
+
+def _transport_section(results: dict[str, Any], add) -> None:
+    lean_one, lean_sat = results["one_connection"]["relay"], results["saturation"]["relay"]
+    httpx_one, httpx_sat = results["transport_httpx"]["one_connection"], results["transport_httpx"]["saturation"]
+    add("## Upstream transport: lean vs httpx's own
+")
+    add("The same relay with `UPSTREAM_TRANSPORT=httpx` (httpx's httpcore transport, the fallback) against the "
+        "default `lean` one (api/onemin_transport.py), each measured alone on CPU 0:
+")
+    add("| Transport | one connection p50 ms | CPU ms/req (one connection) | saturated req/s | CPU ms/req (saturated) |")
+    add("| --- | --- | --- | --- | --- |")
+    for name, one, sat in (("lean (default)", lean_one, lean_sat), ("httpx", httpx_one, httpx_sat)):
+        add(f"| {name} | {f(one['latency_ms']['p50'])} | {f(one.get('cpu_ms_per_request'))} | "
+            f"{f(sat['achieved_rps'], 0)} | {f(sat.get('cpu_ms_per_request'))} |")
+    add("")
 
 
 def _streams_section(s: dict[str, Any], images: dict[str, Path], add) -> None:

@@ -147,6 +147,17 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             for name in ("relay", "floor-drf", "floor-django", "direct", "relay-stream"):
                 sat[name] = await bench.measure(eps[name], connections=64, duration=10 * d)
 
+            # The same relay over httpx's own transport (UPSTREAM_TRANSPORT=httpx): what the lean one saves.
+            via_httpx = procs.relay("relay-httpx", {**env, "UPSTREAM_TRANSPORT": "httpx"}, workdir, RELAY_CPU).start()
+            started.append(via_httpx)
+            ep_httpx = Endpoint("relay-httpx", loadgen.Target(f"{via_httpx.url}/v1/chat/completions", json.dumps(CHAT).encode(), AUTH), via_httpx, _is_chat)
+            await bench.measure(ep_httpx, connections=4, duration=2 * d)
+            results["transport_httpx"] = {
+                "one_connection": await bench.measure(ep_httpx, connections=1, duration=8 * d),
+                "saturation": await bench.measure(ep_httpx, connections=64, duration=10 * d),
+            }
+            via_httpx.stop()
+
             raw = workdir / "relay-profile.txt"
             spy = profile.record(relay.proc.pid, max(2, 8 * d), raw)
             if spy is not None:

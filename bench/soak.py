@@ -55,6 +55,12 @@ class Tally:
         with self.lock:
             self.answers[(endpoint, response.status_code)] += 1
 
+    def stream_failed(self, endpoint: str, status: int) -> None:
+        """A stream that began with 200 and ended with an error event is recorded with the error's status."""
+        with self.lock:
+            self.answers[(endpoint, 200)] -= 1
+            self.answers[(endpoint, status)] += 1
+
     def add(self, name: str, ok: bool, detail: str, upstream: int = 0, tokens: int = 0, disconnect: bool = False,
             features: int = 0):
         with self.lock:
@@ -158,6 +164,8 @@ class Scenarios:
             lines = [line for line in r.iter_lines() if line.startswith("data: ")]
         ok = r.status_code == 200 and '"upstream_timeout"' in lines[-1]
         self.tally.add("fault_stall", ok, f"{r.status_code} {lines[-1:]}", upstream=1)
+        if ok:
+            self.tally.stream_failed("chat.completions", 504)
 
     def responses(self, http, tag):
         r = http.post(f"{self.url}/v1/responses", json={"model": "gpt-4o-mini", "input": f"soak {tag}"}, headers=self.auth)

@@ -52,7 +52,8 @@ class RelayProcess:
                 "relay_site.asgi:application"]
 
     def logs(self) -> str:
-        self.log.flush()
+        if not self.log.closed:  # still running; after stop() the file is complete
+            self.log.flush()
         return self.log_path.read_text(errors="replace")
 
     def stop(self) -> None:
