@@ -39,6 +39,8 @@ def test_fragmented_bytes_rejoin_to_the_same_text(sim: Simulator, client: httpx.
     sim.script({"text": TEXT})
     response, raw = read_stream(client, chat_body())
     assert "".join(contents(parse_sse(raw))) == TEXT
+    # Recorded once the handler is done, which may be just after the client read the last byte.
+    assert sim.wait_for(lambda: sim.requests_to("/api/chat-with-ai")[0]["stream_write_sizes"])
     sizes = sim.requests_to("/api/chat-with-ai")[0]["stream_write_sizes"]
     assert max(sizes) == 3 and len(sizes) == -(-len(raw) // 3)
     # Some 3-byte cut lands inside a multi-byte character, by construction of TEXT.
@@ -150,6 +152,7 @@ def test_it_notices_the_client_leaving_mid_stream(sim: Simulator, client: httpx.
     with client.stream("POST", STREAM, json=chat_body(), headers=KEY) as response:
         next(response.iter_bytes())
     assert sim.wait_for(lambda: sim.requests_to("/api/chat-with-ai")[0]["stream_closed_by_client"])
+    assert sim.wait_for(lambda: sim.requests_to("/api/chat-with-ai")[0]["stream_write_sizes"] is not None)
     sizes = sim.requests_to("/api/chat-with-ai")[0]["stream_write_sizes"]
     assert len(sizes) < 100  # it stopped writing instead of finishing ~250 events
 
@@ -169,4 +172,5 @@ def test_legacy_chat_streams_raw_text_when_enabled(sim: Simulator, client: httpx
                        headers=KEY) as response:
         raw = b"".join(response.iter_bytes())
     assert raw.decode("utf-8") == TEXT
+    assert sim.wait_for(lambda: sim.requests_to("/api/features")[0]["stream_write_sizes"])
     assert max(sim.requests_to("/api/features")[0]["stream_write_sizes"]) == 2
