@@ -92,11 +92,12 @@ def test_sigterm_refuses_new_connections_while_an_in_flight_stream_finishes(simu
     migrate(env)
     launcher = LauncherProcess(env, workdir).start()
     try:
-        sim.script({"text": TEXT, "chunk_delay_ms": 10})  # about 1 s of streaming
+        sim.script({"text": TEXT, "chunk_delay_ms": 50})  # about 5 s of streaming
         stream = StreamInBackground(launcher)
         assert stream.started.wait(10) and stream.error is None
         launcher.proc.send_signal(signal.SIGTERM)
         assert sim.wait_for(lambda: refuses_connections(launcher.port), timeout=5.0), "new connections stop"
+        assert not stream.done, "refused while the stream was still in flight, not once everything had ended"
         stream.thread.join(20)
         assert stream.done and stream.text.rstrip().endswith(b"data: [DONE]"), "the stream finished, not cut"
         assert launcher.proc.wait(timeout=30) == 0
