@@ -151,11 +151,9 @@ def write(results: dict[str, Any], stem: Path) -> None:
 def _transport_section(results: dict[str, Any], add) -> None:
     lean_one, lean_sat = results["one_connection"]["relay"], results["saturation"]["relay"]
     httpx_one, httpx_sat = results["transport_httpx"]["one_connection"], results["transport_httpx"]["saturation"]
-    add("## Upstream transport: lean vs httpx's own
-")
+    add("## Upstream transport: lean vs httpx's own\n")
     add("The same relay with `UPSTREAM_TRANSPORT=httpx` (httpx's httpcore transport, the fallback) against the "
-        "default `lean` one (api/onemin_transport.py), each measured alone on CPU 0:
-")
+        "default `lean` one (api/onemin_transport.py), each measured alone on CPU 0:\n")
     add("| Transport | one connection p50 ms | CPU ms/req (one connection) | saturated req/s | CPU ms/req (saturated) |")
     add("| --- | --- | --- | --- | --- |")
     for name, one, sat in (("lean (default)", lean_one, lean_sat), ("httpx", httpx_one, httpx_sat)):
