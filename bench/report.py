@@ -71,10 +71,12 @@ def write(results: dict[str, Any], stem: Path) -> None:
         f"{', '.join(f(x) for x in meta.get('load_average_at_end', []))}. Each table's *other load* column is CPU "
         "used meanwhile by processes outside the benchmark (other work on this shared machine), in cores.")
     add("- The relay runs as `make run` runs it: `python -m daphne -b 127.0.0.1 -p PORT relay_site.asgi:application` "
-        "(plain logs, daphne's access log to a file, SQLite, in-process cache), pinned to CPU 0 (the floor too, "
-        "measured at other times); the simulator and the load generator (asyncio + httpx, keep-alive connections) "
+        "(plain logs, daphne's access log to a file, SQLite, in-process cache, rate limits and usage records on "
+        "with limits too high to bind), pinned to CPU 0 (the floor too, "
+        "measured at other times); the simulator and the load generator (asyncio, httpx over the lean HTTP/1.1 transport of api/onemin_transport.py, keep-alive connections; httpx's own pool could not drive 64 connections) "
         "share CPU 1. The whole-machine runs use `make run WEB_CONCURRENCY=2` (two workers, Redis), nothing pinned.")
-    add("- Latency is measured from the moment a request was scheduled to leave (open loop at a constant rate), "
+    add("- Each run uses a fresh load-generator client, so connections left by one run do not slow the next.\n"
+        "- Latency is measured from the moment a request was scheduled to leave (open loop at a constant rate), "
         "so a server that falls behind shows its queue. CPU per request is the server process's user+system CPU "
         "time over the run divided by the requests sent.\n")
 

@@ -42,14 +42,17 @@ class Bench:
                       duration: float, max_requests: int = loadgen.MAX_REQUESTS) -> dict[str, Any]:
         """One run against `ep`, at a constant rate or with N back-to-back connections."""
         await self.reset_sim()
-        busy0, cpu0, own0, wall0 = machine_busy_seconds(), ep.proc.cpu_seconds(), self._ours(), time.perf_counter()
-        if rate is not None:
-            samples, lag = await loadgen.constant_rate(self.http, ep.target, rate, duration, ep.check)
-            elapsed = None
-        else:
-            samples, elapsed = await loadgen.closed_loop(self.http, ep.target, connections or 1, duration, max_requests, ep.check)
-            lag = 0.0
-        wall = time.perf_counter() - wall0
+        # A fresh client per run: httpx's pool looks through every idle connection on each request, so
+        # the hundreds left by an overloaded run would slow the load generator in the next one.
+        async with loadgen.client() as http:
+            busy0, cpu0, own0, wall0 = machine_busy_seconds(), ep.proc.cpu_seconds(), self._ours(), time.perf_counter()
+            if rate is not None:
+                samples, lag = await loadgen.constant_rate(http, ep.target, rate, duration, ep.check)
+                elapsed = None
+            else:
+                samples, elapsed = await loadgen.closed_loop(http, ep.target, connections or 1, duration, max_requests, ep.check)
+                lag = 0.0
+            wall = time.perf_counter() - wall0
         cpu = ep.proc.cpu_seconds() - cpu0
         ours = self._ours() - own0 + (0.0 if ep.proc in self.helpers else cpu)
         others = (machine_busy_seconds() - busy0) - ours
@@ -117,10 +120,11 @@ class Bench:
             timeline.append((round(time.perf_counter() - t0, 3), opened - finished, ep.proc.rss()))
 
         tasks = []
+        streams_http = loadgen.client()
         for i in range(count):
             scheduled = t0 + i * ramp_seconds / count
             await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
-            task = asyncio.create_task(loadgen.one(self.http, ep.target, scheduled, ep.check, first_byte))
+            task = asyncio.create_task(loadgen.one(streams_http, ep.target, scheduled, ep.check, first_byte))
             task.add_done_callback(landed)
             tasks.append(task)
             if i % 50 == 0:
@@ -142,6 +146,7 @@ class Bench:
             await asyncio.sleep(0.2)
         lag_hold = _lag_buckets(await self.scrape(ep.proc))
         samples = list(await asyncio.gather(*tasks))
+        await streams_http.aclose()
         mark()
         await self.reset_sim()
         result = stats.summarize(samples)
