@@ -1,4 +1,5 @@
 """The OpenAI-compatible API app."""
+import gc
 import threading
 
 from django.apps import AppConfig
@@ -17,4 +18,13 @@ class ApiConfig(AppConfig):
         metrics.use_model_catalogue(registry.is_known)
 
         # The BPE tables take about a second to build; do it off the first request's path.
-        threading.Thread(target=token_counting.warm_up, name="tiktoken-warm-up", daemon=True).start()
+        threading.Thread(target=_warm_up, args=(token_counting,), name="warm-up", daemon=True).start()
+
+
+def _warm_up(token_counting) -> None:
+    token_counting.warm_up()
+    # What is alive once the process has started lives as long as the process. Frozen out of the
+    # collector, it is no longer walked by each full collection, which took up to ~100 ms on a
+    # loaded relay and set its p99 latency (bench/reports/2026-11-25-overhead.md).
+    gc.collect()
+    gc.freeze()
