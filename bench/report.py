@@ -104,7 +104,9 @@ def write(results: dict[str, Any], stem: Path) -> None:
             f"{f(rr['relay_overhead_header_ms']['p50'])} / {f(rr['relay_overhead_header_ms']['p99'])} | {f(rr.get('cpu_ms_per_request'))} | "
             f"{f(fr['latency_ms']['p50'])} / {f(fr['latency_ms']['p99'])} | {f(fr.get('cpu_ms_per_request'))} | "
             f"{rr['requests'] - rr['ok']} | {f(rr['other_load_cores'])} |")
-    add("")
+    add("\nAt low rates CPU per request is higher for the empty floor view as much as for the relay: each "
+        "request wakes an idle process, and daphne's own timers run in between, so the saturated figure "
+        "(Throughput, below) is what a request itself costs.\n")
     add("## Overhead at a constant rate, streaming\n")
     add(f"![streaming]({images['streaming'].name})\n")
     add("| Offered req/s | added first byte p50/p95/p99 ms | added last byte p50/p95/p99 ms | relay first byte p99 ms | relay last byte p99 ms | relay CPU ms/req | errors |")
@@ -129,6 +131,10 @@ def write(results: dict[str, Any], stem: Path) -> None:
         add(f"| relay, 2 workers (whole machine) | {f(s['achieved_rps'], 0)} | {f(s.get('cpu_ms_per_request'))} | "
             f"{f(s['latency_ms']['p50'])} | {f(s['latency_ms']['p99'])} | {s['requests'] - s['ok']} | – |")
     add("")
+    if "saturation" in machine:
+        add("The two-worker rows measure this machine, not how the relay scales: with 2 cores, the load "
+            "generator and the simulator take most of a core themselves at these rates, so two workers "
+            "share the cores with them (the one-process rows give each side its own core).\n")
     add(f"Highest constant rate with p99 under 50 ms (steps of 50 req/s, then 25; 5 s each):\n")
     add(f"![p99 search]({images['search'].name})\n")
     add("| Endpoint | highest rate, p99 < 50 ms |\n| --- | --- |")
