@@ -23,6 +23,7 @@ import httpx
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.soak_usage import reconcile, stored_usage  # noqa: E402
 from tests import media_files  # noqa: E402
 from tests.onemin_simulator import Simulator  # noqa: E402
 from tests.relay_process import RelayProcess, base_env, migrate, new_workdir  # noqa: E402
@@ -35,7 +36,6 @@ AUTH = {"Authorization": f"Bearer {KEY}"}
 ENDPOINTS = {"/v1/chat/completions": "chat.completions", "/v1/responses": "responses",
              "/v1/images/generations": "images.generations", "/v1/audio/speech": "audio.speech",
              "/v1/audio/transcriptions": "audio.transcriptions"}
-TEXT_ENDPOINTS = ("chat.completions", "responses")
 
 
 @dataclass
@@ -239,35 +239,6 @@ def quiesce(relay: RelayProcess, scenarios: "Scenarios") -> int:
     return previous
 
 
-def stored_usage(database: Path) -> list[tuple]:
-    """The relay's usage records for the soak's key: (endpoint, status, cut_short, completion_tokens)."""
-    import sqlite3
-
-    from api.client_key import fingerprint
-
-    with sqlite3.connect(database) as db:
-        return db.execute("SELECT endpoint, status, cut_short, completion_tokens FROM quotas_usagerecord "
-                          "WHERE key_fingerprint = ?", (fingerprint(KEY),)).fetchall()
-
-
-def reconcile(tally: Tally, stored: list[tuple]) -> dict:
-    """Stored usage against what the clients saw. A body over the size limit is refused by the
-    server before any view runs (no call, so no record): those 413s are left out of the count."""
-    seen = Counter({k: v for k, v in tally.answers.items() if k[1] != 413})
-    records = Counter((endpoint, status) for endpoint, status, _, _ in stored)
-    # Completed text calls: tokens the client was told of. A cut-short stream or one ended by an
-    # error event told the client no usage, so only answers with status 200 and not cut short count.
-    tokens = sum(t for endpoint, status, cut, t in stored if endpoint in TEXT_ENDPOINTS and status == 200 and not cut)
-    return {
-        "records": len(stored), "answers_seen_by_clients": sum(seen.values()),
-        "records_match": records == seen,
-        "differences": {f"{e} {s}": {"clients": seen[(e, s)], "records": records[(e, s)]}
-                        for e, s in sorted(set(seen) | set(records)) if seen[(e, s)] != records[(e, s)]},
-        "cut_short_records": sum(1 for _, _, cut, _ in stored if cut),
-        "completion_tokens_stored": tokens, "tokens_match": tokens == tally.completion_tokens,
-    }
-
-
 def run(seconds: float, max_requests: int, workers: int, seed: int) -> dict:
     sim = Simulator().start()
     workdir = new_workdir()
@@ -327,13 +298,13 @@ def run(seconds: float, max_requests: int, workers: int, seed: int) -> dict:
         relay.stop()
         stopped = True
         tracebacks = relay.logs().count("Traceback")
-        stored = stored_usage(workdir / "soak.sqlite3")
+        stored = stored_usage(workdir / "soak.sqlite3", KEY)
     finally:
         if not stopped:
             relay.stop()
         sim.stop()
     total = sum(tally.runs.values())
-    usage = reconcile(tally, stored)
+    usage = reconcile(tally.answers, tally.completion_tokens, stored)
     checks = {
         "every answer was the expected one": not tally.unexpected,
         "upstream chat calls == calls implied by client results": upstream_seen == tally.upstream_calls,
