@@ -68,8 +68,8 @@ class MemoryState:
 
 
 class RedisState:
-    def __init__(self, url: str, prefix: str) -> None:
-        self._url, self._prefix = url, f"{prefix}:keys:"
+    def __init__(self, prefix: str) -> None:
+        self._prefix = f"{prefix}:keys:"
         self._async = None
         self._async_loop: asyncio.AbstractEventLoop | None = None
         self._sync = None
@@ -156,7 +156,7 @@ def state() -> MemoryState | RedisState:
     global _state, _configured_for
     wanted = (settings.REDIS_URL or "", settings.CACHE_KEY_PREFIX)
     if _state is None or _configured_for != wanted:
-        _state = RedisState(*wanted) if wanted[0] else MemoryState()
+        _state = RedisState(wanted[1]) if wanted[0] else MemoryState()
         _configured_for = wanted
     return _state
 

@@ -1,6 +1,7 @@
 """Redis clients made from REDIS_URL, through Sentinel when REDIS_SENTINELS is set (as the cache's are)."""
 from __future__ import annotations
 
+from types import ModuleType
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
@@ -11,39 +12,31 @@ import redis.sentinel
 from django.conf import settings
 
 
-def _service(url: str) -> tuple[str, dict[str, Any]]:
-    """With Sentinel, REDIS_URL names the monitored service (redis://[user:pass@]mymaster/0)."""
-    parts = urlsplit(url)
-    options: dict[str, Any] = {"db": int(parts.path.strip("/") or 0)}
+def async_client(**options: Any) -> redis.asyncio.Redis:
+    """A pooled asyncio client for the current master; with Sentinel it follows a failover."""
+    return _client(redis.asyncio.Redis, redis.asyncio.sentinel, options)
+
+
+def sync_client(**options: Any) -> redis.Redis:
+    """The same for sync code (admin signals, commands)."""
+    return _client(redis.Redis, redis.sentinel, options)
+
+
+def _client(redis_class: type, sentinel: ModuleType, options: dict[str, Any]):
+    if not settings.REDIS_SENTINELS:
+        return redis_class.from_url(settings.REDIS_URL, **options)
+    # With Sentinel, REDIS_URL names the monitored service: redis://[user:password@]mymaster/0.
+    parts = urlsplit(settings.REDIS_URL)
+    options = {k: v for k, v in options.items() if k != "max_connections"}  # redis-py sizes this pool
+    options["db"] = int(parts.path.strip("/") or 0)
     if parts.username:
         options["username"] = unquote(parts.username)
     if parts.password:
         options["password"] = unquote(parts.password)
     if parts.scheme == "rediss":
-        options["ssl"] = True
-    return parts.hostname or "mymaster", options
-
-
-def async_client(**options: Any) -> redis.asyncio.Redis:
-    """A pooled asyncio client for the current master; with Sentinel it follows a failover."""
-    if not settings.REDIS_SENTINELS:
-        return redis.asyncio.Redis.from_url(settings.REDIS_URL, **options)
-    service, auth = _service(settings.REDIS_URL)
-    sentinel = redis.asyncio.sentinel.Sentinel(settings.REDIS_SENTINELS, sentinel_kwargs=_sentinel_options(options))
-    options.pop("max_connections", None)  # a SentinelConnectionPool is sized by redis-py
-    return sentinel.master_for(service, **auth, **options)
-
-
-def sync_client(**options: Any) -> redis.Redis:
-    """The same for sync code (admin signals, commands)."""
-    if not settings.REDIS_SENTINELS:
-        return redis.Redis.from_url(settings.REDIS_URL, **options)
-    service, auth = _service(settings.REDIS_URL)
-    sentinel = redis.sentinel.Sentinel(settings.REDIS_SENTINELS, sentinel_kwargs=_sentinel_options(options))
-    options.pop("max_connections", None)
-    return sentinel.master_for(service, **auth, **options)
-
-
-def _sentinel_options(options: dict[str, Any]) -> dict[str, Any]:
+        options["connection_class"] = sentinel.SentinelManagedSSLConnection
     # The sentinels are asked with the same timeouts, so an unreachable one cannot stall a request.
-    return {name: options[name] for name in ("socket_timeout", "socket_connect_timeout") if name in options}
+    asking = {k: options[k] for k in ("socket_timeout", "socket_connect_timeout") if k in options}
+    return sentinel.Sentinel(settings.REDIS_SENTINELS, sentinel_kwargs=asking).master_for(
+        parts.hostname or "mymaster", redis_class=redis_class, **options
+    )
