@@ -42,8 +42,8 @@ class Bench:
                       duration: float, max_requests: int = loadgen.MAX_REQUESTS) -> dict[str, Any]:
         """One run against `ep`, at a constant rate or with N back-to-back connections."""
         await self.reset_sim()
-        # A fresh client per run: httpx's pool looks through every idle connection on each request, so
-        # the hundreds left by an overloaded run would slow the load generator in the next one.
+        # A fresh client per run: the hundreds of connections an overloaded run leaves open do not
+        # carry over into the next run's measurements.
         async with loadgen.client() as http:
             busy0, cpu0, own0, wall0 = machine_busy_seconds(), ep.proc.cpu_seconds(), self._ours(), time.perf_counter()
             if rate is not None:
