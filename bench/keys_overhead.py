@@ -19,15 +19,14 @@ import platform
 import statistics
 import subprocess
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.relay_calls import burst, redis_answers, sequential  # noqa: E402
 from tests.onemin_simulator import Simulator  # noqa: E402
 from tests.relay_admin import ENCRYPTION_KEY  # noqa: E402
 from tests.relay_process import RelayProcess, base_env, migrate, new_workdir  # noqa: E402
@@ -37,16 +36,6 @@ CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say he
 # Limits out of the way, so only the key handling differs between set-ups.
 QUIET = {"RATE_LIMITS_ENABLED": "false", "USAGE_ENABLED": "false", "LOG_LEVEL": "WARNING"}
 MANAGED = {"RELAY_AUTH_MODE": "managed", "RELAY_ENCRYPTION_KEY": ENCRYPTION_KEY}
-
-
-def redis_answers(url: str) -> bool:
-    try:
-        import redis
-
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-        return True
-    except Exception:  # noqa: BLE001
-        return False
 
 
 def manage(env: dict[str, str], *args: str, stdin: str | None = None) -> str:
@@ -69,34 +58,6 @@ def start(sim: Simulator, workdir: Path, name: str, overrides: dict[str, str]) -
     return RelayProcess(env, workdir).start(), key
 
 
-async def sequential(url: str, key: str, count: int) -> list[float]:
-    times = []
-    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=30) as http:
-        for _ in range(count):
-            started = time.perf_counter()
-            response = await http.post("/v1/chat/completions", json=CHAT)
-            times.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, response.text
-    return times
-
-
-async def burst(url: str, key: str, count: int, concurrency: int) -> float:
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, headers={"Authorization": f"Bearer {key}"}, timeout=60,
-                                 limits=limits) as http:
-        queue = list(range(count))
-
-        async def worker():
-            while queue:
-                queue.pop()
-                response = await http.post("/v1/chat/completions", json=CHAT)
-                assert response.status_code == 200, response.text
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return count / (time.perf_counter() - started)
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=3)
@@ -113,12 +74,12 @@ def main() -> None:
         relays = {name: start(sim, workdir, f"bench-{i}", env) for i, (name, env) in enumerate(setups.items())}
         try:
             for name, (relay, key) in relays.items():  # warm-up: model list, pool, lookups
-                asyncio.run(sequential(relay.url, key, 10))
+                asyncio.run(sequential(relay.url, key, 10, "/v1/chat/completions", CHAT))
             for _ in range(args.rounds):
                 for name, (relay, key) in relays.items():
                     sim.reset()
-                    results[name]["latency"] += asyncio.run(sequential(relay.url, key, args.requests))
-                    results[name]["rps"].append(asyncio.run(burst(relay.url, key, args.requests, args.concurrency)))
+                    results[name]["latency"] += asyncio.run(sequential(relay.url, key, args.requests, "/v1/chat/completions", CHAT))
+                    results[name]["rps"].append(asyncio.run(burst(relay.url, key, args.requests, args.concurrency, CHAT)))
         finally:
             for relay, _ in relays.values():
                 relay.stop()

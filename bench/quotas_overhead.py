@@ -21,15 +21,16 @@ import time
 from datetime import datetime, timezone
 from pathlib import Path
 
-import httpx
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.relay_calls import burst, redis_answers, sequential  # noqa: E402
 from tests.onemin_simulator import Simulator  # noqa: E402
 from tests.relay_process import RelayProcess, base_env, migrate, new_workdir  # noqa: E402
 
 REPORTS = ROOT / "bench" / "reports"
+KEY = "bench-key"
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hello in five words."}], "max_tokens": 50}
 HIGH = {"RATE_LIMIT_REQUESTS_PER_MINUTE": "100000000", "RATE_LIMIT_TOKENS_PER_MINUTE": "100000000000"}
 
@@ -42,44 +43,6 @@ def setups(redis_url: str | None) -> dict[str, dict[str, str]]:
     if redis_url:
         found["redis"] = {**HIGH, "USAGE_ENABLED": "true", "REDIS_URL": redis_url}
     return found
-
-
-def redis_answers(url: str) -> bool:
-    try:
-        import redis
-
-        redis.Redis.from_url(url, socket_connect_timeout=1).ping()
-        return True
-    except Exception:  # noqa: BLE001
-        return False
-
-
-async def sequential(url: str, path: str, count: int, body: dict | None) -> list[float]:
-    times = []
-    async with httpx.AsyncClient(base_url=url, headers={"Authorization": "Bearer bench-key"}, timeout=30) as http:
-        for _ in range(count):
-            started = time.perf_counter()
-            response = await (http.post(path, json=body) if body else http.get(path))
-            times.append((time.perf_counter() - started) * 1000)
-            assert response.status_code == 200, response.text
-    return times
-
-
-async def burst(url: str, count: int, concurrency: int) -> float:
-    """Requests per second for `count` chat calls with `concurrency` in flight."""
-    limits = httpx.Limits(max_connections=concurrency)
-    async with httpx.AsyncClient(base_url=url, headers={"Authorization": "Bearer bench-key"}, timeout=60, limits=limits) as http:
-        queue = list(range(count))
-
-        async def worker():
-            while queue:
-                queue.pop()
-                response = await http.post("/v1/chat/completions", json=CHAT)
-                assert response.status_code == 200, response.text
-
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(concurrency)))
-        return count / (time.perf_counter() - started)
 
 
 def in_process(env: dict[str, str], redis_url: str | None) -> dict[str, float]:
@@ -155,13 +118,13 @@ def main() -> int:
             env = {**base_env(sim.url, workdir), **overrides, "LOG_LEVEL": "WARNING"}
             migrate(env)
             relays[name] = RelayProcess(env, workdir).start()
-            asyncio.run(sequential(relays[name].url, "/v1/chat/completions", 30, CHAT))  # warm up
+            asyncio.run(sequential(relays[name].url, KEY, 30, "/v1/chat/completions", CHAT))  # warm up
             results[name] = {"chat": [], "models": [], "throughput": []}
         for round_number in range(args.rounds):
             for name, relay in relays.items():
-                results[name]["chat"] += asyncio.run(sequential(relay.url, "/v1/chat/completions", args.requests, CHAT))
-                results[name]["models"] += asyncio.run(sequential(relay.url, "/v1/models", args.requests, None))
-                results[name]["throughput"].append(asyncio.run(burst(relay.url, args.requests, args.concurrency)))
+                results[name]["chat"] += asyncio.run(sequential(relay.url, KEY, args.requests, "/v1/chat/completions", CHAT))
+                results[name]["models"] += asyncio.run(sequential(relay.url, KEY, args.requests, "/v1/models", None))
+                results[name]["throughput"].append(asyncio.run(burst(relay.url, KEY, args.requests, args.concurrency, CHAT)))
             print(f"round {round_number + 1}/{args.rounds} done", flush=True)
     finally:
         for relay in relays.values():

@@ -24,6 +24,7 @@ import httpx
 import psutil
 
 from bench import loadgen, procs, profile, report
+from bench.relay_calls import redis_answers
 from bench.scenarios import Bench, Endpoint
 
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hi in one word."}]}
@@ -98,13 +99,7 @@ def _cpu_model() -> str:
 
 def _redis_url() -> str | None:
     url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
-    try:
-        import redis
-
-        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
-        return url
-    except Exception:  # noqa: BLE001
-        return None
+    return url if redis_answers(url) else None
 
 
 def _wait_quiet(limit: float) -> float:
