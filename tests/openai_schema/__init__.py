@@ -107,6 +107,12 @@ def load_schemas() -> dict[str, Any]:
     return {"components": {"schemas": converted}}
 
 
+def published_schema(name: str) -> dict[str, Any]:
+    """One schema exactly as published (OpenAPI 3.0, before the conversion to 2020-12)."""
+    with SCHEMA_FILE.open(encoding="utf-8") as fh:
+        return json.load(fh)["components"]["schemas"][name]
+
+
 @lru_cache(maxsize=1)
 def _registry() -> Registry:
     resource = DRAFT202012.create_resource(load_schemas())
