@@ -10,7 +10,7 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from api import metrics, onemin_client, token_counting
+        from api import metrics, onemin_client
         from api.model_registry import registry
         from relay_site import checks, shutdown  # noqa: F401 - registers the deployment checks
 
@@ -18,10 +18,12 @@ class ApiConfig(AppConfig):
         metrics.use_model_catalogue(registry.is_known)
 
         # The BPE tables take about a second to build; do it off the first request's path.
-        threading.Thread(target=_warm_up, args=(token_counting,), name="warm-up", daemon=True).start()
+        threading.Thread(target=_warm_up, name="warm-up", daemon=True).start()
 
 
-def _warm_up(token_counting) -> None:
+def _warm_up() -> None:
+    from api import token_counting
+
     token_counting.warm_up()
     # What is alive once the process has started lives as long as the process. Frozen out of the
     # collector, it is no longer walked by each full collection, which took up to ~100 ms on a
