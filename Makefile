@@ -7,7 +7,7 @@ PORT ?= 8787
 # More than one runs that many daphne processes on one socket (relay_site/serve.py; needs REDIS_URL).
 WEB_CONCURRENCY ?= 1
 
-.PHONY: install run test migrate simulator bench clean
+.PHONY: install install-test run test migrate simulator bench clean
 
 install: $(VENV)/.installed
 
@@ -28,7 +28,13 @@ else
 	$(PY) -m relay_site.serve -b $(HOST) -p $(PORT) --workers $(WEB_CONCURRENCY)
 endif
 
-test: install
+install-test: $(VENV)/.test-installed
+
+$(VENV)/.test-installed: requirements-test.txt requirements.txt $(VENV)/.installed
+	$(PY) -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+test: install-test
 	$(PY) tests/run_suites.py
 
 # The 1min.ai simulator on its own, for trying the relay offline (see README).
@@ -44,4 +50,4 @@ $(VENV)/.bench-installed: bench/requirements.txt
 	touch $@
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) .venv-* var .pytest_cache
