@@ -6,10 +6,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from jsonschema import exceptions as schema_exceptions
-from jsonschema.validators import validator_for
-
 from api.errors import InvalidRequest
+from api.schema_validation import instance_errors, json_path as _path, schema_problems
 
 TEXT, JSON_OBJECT, JSON_SCHEMA = "text", "json_object", "json_schema"
 _MAX_CANDIDATES = 25  # start positions tried in a long reply full of braces
@@ -52,15 +50,6 @@ class Checked:
     @property
     def ok(self) -> bool:
         return self.json_text is not None
-
-
-def schema_problems(schema: dict[str, Any]) -> list[str]:
-    """Why `schema` is not a usable JSON Schema ([] when it is)."""
-    try:
-        validator_for(schema).check_schema(schema)
-    except schema_exceptions.SchemaError as error:
-        return [f"{_path(error.absolute_path)}: {error.message}"]
-    return []
 
 
 def parse_format(spec: Any, param: str, *, chat_style: bool = False) -> TextFormat:
@@ -190,9 +179,7 @@ def _candidates(reply: str):
 def _format_errors(value: Any, fmt: TextFormat) -> list[str]:
     if fmt.type == JSON_OBJECT:
         return [] if isinstance(value, dict) else [f"$: the reply is a JSON {_kind(value)}, not an object."]
-    validator = validator_for(fmt.schema)(fmt.schema)
-    found = sorted(validator.iter_errors(value), key=lambda e: (list(map(str, e.absolute_path)), e.message))
-    return [f"{_path(e.absolute_path)}: {e.message}" for e in found[:_MAX_ERRORS]]
+    return instance_errors(value, fmt.schema, _MAX_ERRORS)
 
 
 def _kind(value: Any) -> str:
@@ -205,10 +192,3 @@ def _kind(value: Any) -> str:
     if value is None:
         return "null"
     return "number"
-
-
-def _path(parts) -> str:
-    path = "$"
-    for part in parts:
-        path += f"[{part}]" if isinstance(part, int) else f".{part}"
-    return path
