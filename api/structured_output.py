@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.errors import InvalidRequest
-from api.schema_validation import instance_errors, json_path as _path, schema_problems
+from api.schema_validation import instance_errors, schema_problems
 
 TEXT, JSON_OBJECT, JSON_SCHEMA = "text", "json_object", "json_schema"
 _MAX_CANDIDATES = 25  # start positions tried in a long reply full of braces
