@@ -105,9 +105,14 @@ TEMPLATES = [
 ]
 
 # Embedded default: SQLite beside the code. DATABASE_URL (PostgreSQL) for shared deployments.
+DATABASE_URL = env_str("DATABASE_URL")
+if not DATABASE_URL:
+    # var/ is not in the repository: create it so `manage.py migrate` (or any command) works on a
+    # fresh checkout, not only after `make run`.
+    (BASE_DIR / "var").mkdir(exist_ok=True)
 DATABASES = {
     "default": dj_database_url.parse(
-        env_str("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}",
+        DATABASE_URL or f"sqlite:///{BASE_DIR / 'var' / 'db.sqlite3'}",
         conn_max_age=env_int("DATABASE_CONN_MAX_AGE", 60, minimum=0),
     )
 }

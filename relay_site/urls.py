@@ -6,6 +6,12 @@ from django.urls import include, path, re_path
 from api.views.health import HealthView, MetricsView, ReadyView
 from api.views.root import RootView
 
+# "View site" leads to the API's own documentation: the relay has no other public page.
+admin.site.site_url = "/v1/docs"
+admin.site.site_header = "1min-relay administration"
+admin.site.site_title = "1min-relay admin"
+admin.site.index_title = "Relay administration"
+
 urlpatterns = [
     path("", RootView.as_view(), name="root"),
     path("admin/", admin.site.urls),
