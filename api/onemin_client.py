@@ -1,8 +1,9 @@
 """The one seam for HTTP to 1min.ai: a shared connection pool, timeouts, retries and error mapping.
 
-Requests go straight to the transport (api/onemin_transport.py): httpx.AsyncClient's per-request
-work (cookie jar, auth and redirect flows, URL merging) bought nothing here and cost CPU on every
-call. The client is kept for the one thing that needs it, following redirects of asset URLs.
+Requests go straight to the transport (api/onemin_transport.py: aiohttp behind httpx's interface):
+httpx.AsyncClient's per-request work (cookie jar, auth and redirect flows, URL merging) bought
+nothing here and cost CPU on every call. The client is kept for the one thing that needs it,
+following redirects of asset URLs.
 """
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from django.conf import settings
 
 from api import metrics, request_trace
 from api.errors import RelayError, UpstreamError, UpstreamTimeout
-from api.onemin_transport import LeanTransport
+from api import onemin_transport
 from api.retry_policy import RetryPolicy
 from api.translators.upstream_errors import upstream_error
 
@@ -55,16 +56,11 @@ def transport() -> httpx.AsyncBaseTransport:
         return transport_override
     loop = asyncio.get_running_loop()
     if _transport is None or _transport_loop is not loop:
-        if settings.UPSTREAM_TRANSPORT == "httpx":  # httpx's own (httpcore): the fallback, and the baseline in bench
-            _transport = httpx.AsyncHTTPTransport(limits=httpx.Limits(
-                max_connections=settings.UPSTREAM_MAX_CONNECTIONS,
-                max_keepalive_connections=settings.UPSTREAM_KEEPALIVE_CONNECTIONS,
-            ))
-        else:
-            _transport = LeanTransport(
-                max_connections=settings.UPSTREAM_MAX_CONNECTIONS,
-                max_keepalive=settings.UPSTREAM_KEEPALIVE_CONNECTIONS,
-            )
+        _transport = onemin_transport.build(
+            settings.UPSTREAM_TRANSPORT,
+            max_connections=settings.UPSTREAM_MAX_CONNECTIONS,
+            max_keepalive=settings.UPSTREAM_KEEPALIVE_CONNECTIONS,
+        )
         _transport_loop = loop
     return _transport
 
@@ -150,11 +146,38 @@ async def _request(method: str, url: str, *, stream: bool, follow_redirects: boo
     response.request = request
     if not stream:
         try:
-            await response.aread()
+            await _read_capped(response, settings.UPSTREAM_MAX_RESPONSE_BYTES)
         except BaseException:
             await response.aclose()
             raise
     return response
+
+
+class _CappedBody(httpx.AsyncByteStream):
+    """A response body that fails once it passes `limit` bytes: a broken or hostile upstream must
+    not fill the relay's memory."""
+
+    def __init__(self, inner: httpx.AsyncByteStream, limit: int) -> None:
+        self._inner, self._limit = inner, limit
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        size = 0
+        async for part in self._inner:
+            size += len(part)
+            if size > self._limit:
+                raise UpstreamError(f"1min.ai sent a response larger than the relay accepts ({self._limit} bytes).")
+            yield part
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+
+async def _read_capped(response: httpx.Response, limit: int) -> None:
+    declared = response.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise UpstreamError(f"1min.ai sent a response larger than the relay accepts ({limit} bytes).")
+    response.stream = _CappedBody(response.stream, limit)
+    await response.aread()
 
 
 async def _send(

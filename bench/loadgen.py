@@ -57,12 +57,12 @@ class Sample:
 
 
 def client(max_connections: int = 2000, timeout: float = 30.0) -> httpx.AsyncClient:
-    """httpx over the relay's lean transport. httpx's own (httpcore) pool slows down sharply with many
-    requests in flight: against the simulator, 64 connections gave about 200 req/s where one gave
-    1,100, so at saturation it measured itself, not the server. The lean one keeps 4,000+ req/s."""
-    from api.onemin_transport import LeanTransport
+    """httpx over aiohttp (the relay's upstream transport). httpx's own (httpcore) pool slows down
+    sharply with many requests in flight: against the simulator, 64 connections gave about 200 req/s
+    where one gave 1,100, so at saturation it measured itself, not the server."""
+    from api.onemin_transport import UpstreamTransport
 
-    transport = LeanTransport(max_connections=max_connections, max_keepalive=max_connections)
+    transport = UpstreamTransport(max_connections=max_connections, trust_env=False)
     return httpx.AsyncClient(transport=transport, timeout=timeout, trust_env=False)
 
 

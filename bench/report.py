@@ -73,7 +73,7 @@ def write(results: dict[str, Any], stem: Path) -> None:
     add("- The relay runs as `make run` runs it: `python -m daphne -b 127.0.0.1 -p PORT relay_site.asgi:application` "
         "(plain logs, daphne's access log to a file, SQLite, in-process cache, rate limits and usage records on "
         "with limits too high to bind), pinned to CPU 0 (the floor too, "
-        "measured at other times); the simulator and the load generator (asyncio, httpx over the lean HTTP/1.1 transport of api/onemin_transport.py, keep-alive connections; httpx's own pool could not drive 64 connections) "
+        "measured at other times); the simulator and the load generator (asyncio, httpx over aiohttp, the transport of api/onemin_transport.py, keep-alive connections; httpx's own pool could not drive 64 connections) "
         "share CPU 1. The whole-machine runs use `make run WEB_CONCURRENCY=2` (two workers, Redis), nothing pinned.")
     add("- Each run uses a fresh load-generator client, so connections left by one run do not slow the next.\n"
         "- Latency is measured from the moment a request was scheduled to leave (open loop at a constant rate), "
@@ -157,14 +157,14 @@ def write(results: dict[str, Any], stem: Path) -> None:
 
 
 def _transport_section(results: dict[str, Any], add) -> None:
-    lean_one, lean_sat = results["one_connection"]["relay"], results["saturation"]["relay"]
+    aio_one, aio_sat = results["one_connection"]["relay"], results["saturation"]["relay"]
     httpx_one, httpx_sat = results["transport_httpx"]["one_connection"], results["transport_httpx"]["saturation"]
-    add("## Upstream transport: lean vs httpx's own\n")
+    add("## Upstream transport: aiohttp vs httpx's own\n")
     add("The same relay with `UPSTREAM_TRANSPORT=httpx` (httpx's httpcore transport, the fallback) against the "
-        "default `lean` one (api/onemin_transport.py), each measured alone on CPU 0:\n")
+        "default `aiohttp` one (api/onemin_transport.py), each measured alone on CPU 0:\n")
     add("| Transport | one connection p50 ms | CPU ms/req (one connection) | saturated req/s | CPU ms/req (saturated) |")
     add("| --- | --- | --- | --- | --- |")
-    for name, one, sat in (("lean (default)", lean_one, lean_sat), ("httpx", httpx_one, httpx_sat)):
+    for name, one, sat in (("aiohttp (default)", aio_one, aio_sat), ("httpx", httpx_one, httpx_sat)):
         add(f"| {name} | {f(one['latency_ms']['p50'])} | {f(one.get('cpu_ms_per_request'))} | "
             f"{f(sat['achieved_rps'], 0)} | {f(sat.get('cpu_ms_per_request'))} |")
     add("")

@@ -142,7 +142,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             for name in ("relay", "floor-drf", "floor-django", "direct", "relay-stream"):
                 sat[name] = await bench.measure(eps[name], connections=64, duration=10 * d)
 
-            # The same relay over httpx's own transport (UPSTREAM_TRANSPORT=httpx): what the lean one saves.
+            # The same relay over httpx's own transport (UPSTREAM_TRANSPORT=httpx): what the aiohttp one saves.
             via_httpx = procs.relay("relay-httpx", {**env, "UPSTREAM_TRANSPORT": "httpx"}, workdir, RELAY_CPU).start()
             started.append(via_httpx)
             ep_httpx = Endpoint("relay-httpx", loadgen.Target(f"{via_httpx.url}/v1/chat/completions", json.dumps(CHAT).encode(), AUTH), via_httpx, _is_chat)

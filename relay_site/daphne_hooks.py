@@ -1,13 +1,16 @@
 """What the relay adds to daphne's HTTP server: early body limits, header limits, graceful shutdown.
 
 Daphne has no extension points for these, so `install()` swaps in subclasses and methods when the
-application is loaded by daphne (daphne is pinned in requirements.txt; tests/e2e cover each hook).
+application is loaded by daphne (daphne and Twisted are pinned in requirements.txt; tests/e2e cover
+each hook; tests/unit/test_library_guards.py fails when the code they rely on changes), then
+`verify()` refuses to serve if any of them is not in effect.
 """
 from __future__ import annotations
 
 import sys
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 
 
 def install() -> bool:
@@ -28,4 +31,36 @@ def install() -> bool:
     http.HTTPChannel.totalHeadersSize = settings.MAX_HEADER_BYTES
     http.HTTPChannel.maxHeaders = settings.MAX_HEADER_COUNT
     shutdown.install(server.Server)
+    from relay_site.daphne_patches import stop_form_parsing
+
+    stop_form_parsing()
+    verify()
     return True
+
+
+def verify() -> None:
+    """Refuse to start when a hook is not in effect (say, after a daphne or Twisted upgrade)."""
+    import inspect
+
+    from daphne import http_protocol, server
+    from twisted.web import http
+
+    problems = []
+    request_class = http_protocol.WebRequest
+    if not getattr(request_class, "_relay_guarded", False):
+        problems.append("early body limits (daphne.http_protocol.WebRequest is not the guarded class)")
+    if not getattr(request_class, "_relay_no_form_parsing", False):
+        problems.append("multipart parsing switched off (WebRequest.__init__ not patched)")
+    elif "_parsePOSTFormSubmission" not in inspect.getsource(http.Request.requestReceived):
+        problems.append("multipart parsing switched off (Twisted no longer reads _parsePOSTFormSubmission)")
+    if (http.HTTPChannel.totalHeadersSize, http.HTTPChannel.maxHeaders) != (
+        settings.MAX_HEADER_BYTES, settings.MAX_HEADER_COUNT
+    ):
+        problems.append("header limits (twisted.web.http.HTTPChannel)")
+    if not getattr(server.Server, "_relay_graceful", False):
+        problems.append("graceful shutdown (daphne.server.Server)")
+    if problems:
+        raise ImproperlyConfigured(
+            "The relay's daphne hooks are not in effect: " + "; ".join(problems)
+            + ". See docs/architecture.md and tests/unit/test_library_guards.py."
+        )
