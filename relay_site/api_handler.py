@@ -157,7 +157,12 @@ class ApiHandler(ASGIHandler):
 
 
 def route(api, site):
-    """One ASGI application: API paths to the API handler, the rest (admin, index) to Django's."""
+    """One ASGI application: API paths to the API handler, the rest (admin, index) to Django's.
+
+    With FRAMEWORK_FAST_PATHS off everything goes to Django's own handler: the stock path that
+    bench/bypasses.py measures this one against (docs/architecture.md)."""
+    if not settings.FRAMEWORK_FAST_PATHS:
+        return site
 
     async def application(scope, receive, send) -> None:
         if scope["type"] == "http" and scope["path"].startswith(API_PREFIXES):

@@ -220,6 +220,10 @@ ONE_MIN_CONVERSATION_API_URL = env_str(
 )
 ONE_MIN_ASSET_CDN_URL = env_str("ONE_MIN_ASSET_CDN_URL", "https://asset.1min.ai").rstrip("/")
 
+# The relay's fast paths past Django's and adrf's stock request handling (relay_site/api_handler.py,
+# api/views/base.py). Off only to measure what they save (bench/bypasses.py); never needed in service.
+FRAMEWORK_FAST_PATHS = env_bool("FRAMEWORK_FAST_PATHS", True)
+
 UPSTREAM_CONNECT_TIMEOUT = env_float("UPSTREAM_CONNECT_TIMEOUT", 10.0)
 UPSTREAM_READ_TIMEOUT = env_float("UPSTREAM_READ_TIMEOUT", 120.0)
 # Concurrent calls to 1min.ai per process (an open stream holds one for its whole length).

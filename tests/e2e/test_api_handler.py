@@ -38,3 +38,19 @@ def test_a_malformed_multipart_body_is_answered_by_the_relay_not_the_server(rela
     )
     assert response.status_code == 415
     validate(response.json(), "ErrorResponse")
+
+
+def test_with_the_fast_paths_off_the_stock_handlers_answer_the_same(relay_factory, sim):
+    """FRAMEWORK_FAST_PATHS=false is the baseline bench/bypasses.py measures: it must still work."""
+    stock = relay_factory(FRAMEWORK_FAST_PATHS="false")
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+    answer = httpx.post(f"{stock.url}/v1/chat/completions", json=body, headers=AUTH, timeout=30)
+    assert answer.status_code == 200, answer.text
+    validate(answer.json(), "CreateChatCompletionResponse")
+    streamed = httpx.post(f"{stock.url}/v1/chat/completions", json={**body, "stream": True}, headers=AUTH, timeout=30)
+    assert streamed.status_code == 200 and streamed.text.rstrip().endswith("data: [DONE]")
+    missing = httpx.post(f"{stock.url}/v1/chat/completions", json={**body, "model": "no-such-model"}, headers=AUTH)
+    assert missing.status_code == 404
+    validate(missing.json(), "ErrorResponse")
+    # The stock path runs the admin's middleware on the API too: that is what the fast path saves.
+    assert "x-frame-options" in answer.headers
