@@ -22,7 +22,7 @@ class ApiConfig(AppConfig):
 
 
 def _warm_up() -> None:
-    from api import token_counting
+    from core import token_counting
 
     token_counting.warm_up()
     # What is alive once the process has started lives as long as the process. Frozen out of the

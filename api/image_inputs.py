@@ -9,7 +9,7 @@ import uuid
 from django.conf import settings
 
 from api import onemin_client, url_fetcher
-from api.errors import InvalidRequest, UpstreamError
+from core.errors import InvalidRequest, UpstreamError
 from api.media_types import sniff_image
 
 

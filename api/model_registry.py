@@ -11,7 +11,7 @@ from django.conf import settings
 from django.core.cache import cache
 
 from api import onemin_client
-from api.errors import ModelNotFound, UpstreamError
+from core.errors import ModelNotFound, UpstreamError
 from api.translators.models import FEATURES, ModelEntry, merge_catalogues
 
 logger = logging.getLogger(__name__)

@@ -6,7 +6,7 @@ class StoredResponse(models.Model):
     """One Response as it was returned, the input it answered, and its place in a conversation."""
 
     id = models.CharField(primary_key=True, max_length=64)
-    # api.client_key.fingerprint of the key that created it: only that key may read or continue it.
+    # core.identity.fingerprint of the key that created it: only that key may read or continue it.
     key_fingerprint = models.CharField(max_length=64)
     previous_response_id = models.CharField(max_length=64, null=True, blank=True)
     # The first response of the conversation: a whole chain is fetched with one query.

@@ -18,7 +18,7 @@ import orjson
 from django.conf import settings
 
 from api import metrics, request_trace
-from api.errors import RelayError, UpstreamError, UpstreamTimeout
+from core.errors import RelayError, UpstreamError, UpstreamTimeout
 from api import onemin_transport
 from api.retry_policy import RetryPolicy
 from api.translators.upstream_errors import upstream_error
@@ -243,7 +243,7 @@ def _pooled(api_key: str) -> bool:
 
 
 async def _keyed(api_key: str, payload: dict[str, Any] | None, attempt: Callable[[str], Awaitable[T]]) -> T:
-    """Run `attempt` with the key to send. A pooled key (api.upstream_key.LeasedKey) is swapped
+    """Run `attempt` with the key to send. A pooled key (core.upstream_key.LeasedKey) is swapped
     for another one when 1min.ai refuses it; the lease decides which failures qualify."""
     lease = getattr(api_key, "lease", None)
     if lease is None:

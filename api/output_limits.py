@@ -1,7 +1,7 @@
 """Local `stop` and `max_tokens`: 1min.ai has neither, so the relay cuts the answer itself."""
 from __future__ import annotations
 
-from api import token_counting
+from core import token_counting
 
 
 class OutputLimiter:

@@ -9,7 +9,7 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
-from api.errors import InvalidRequest
+from core.errors import InvalidRequest
 
 
 def too_deep(value: Any, limit: int) -> bool:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from api.errors import InvalidRequest
+from core.errors import InvalidRequest
 from api.structured_output import TextFormat, parse_format
 from api.translators.responses import items_from_chat, items_to_messages, normalize_input
 

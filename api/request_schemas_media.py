@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from api.errors import InvalidRequest
+from core.errors import InvalidRequest
 from api.request_schemas import require_object
 
 TRANSCRIBE, TRANSLATE = "transcribe", "translate"

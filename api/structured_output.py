@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from api.errors import InvalidRequest
+from core.errors import InvalidRequest
 from api.schema_validation import instance_errors, schema_problems
 
 TEXT, JSON_OBJECT, JSON_SCHEMA = "text", "json_object", "json_schema"

@@ -54,8 +54,8 @@ def in_process(env: dict[str, str], redis_url: str | None) -> dict[str, float]:
     django.setup()
     from django.conf import settings
 
-    from api import token_counting
-    from api.call_context import CallContext
+    from core import token_counting
+    from core.call_context import CallContext
     from quotas import limits
     from quotas.policies import Limits, PolicyTable
     from quotas.token_estimate import from_body

@@ -5,7 +5,7 @@ import sqlite3
 from collections import Counter
 from pathlib import Path
 
-from api.client_key import fingerprint
+from core.identity import fingerprint
 
 TEXT_ENDPOINTS = ("chat.completions", "responses")
 

@@ -7,7 +7,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.template.response import TemplateResponse
 
-from api.client_key import fingerprint
+from core.identity import fingerprint
 from keys import admin_history, crypto  # noqa: F401 - admin_history registers a list
 from keys.models import RelayKey, UpstreamKey, parse_model_list
 from keys.pool import cooldown_name

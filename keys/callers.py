@@ -7,9 +7,9 @@ from datetime import datetime, timezone
 
 from django.conf import settings
 
-from api.client_key import fingerprint
-from api.errors import AuthenticationFailed
-from api.upstream_key import LeasedKey
+from core.identity import fingerprint
+from core.errors import AuthenticationFailed
+from core.upstream_key import LeasedKey
 from keys import crypto
 from keys.activity import activity
 from keys.lookup import KeyRecord, lookup

@@ -38,7 +38,7 @@ def well_formed(presented: str) -> bool:
 
 
 def hash_key(key: str) -> str:
-    """SHA-256, hex. Its first 32 characters equal api.client_key.fingerprint(key), the identity
+    """SHA-256, hex. Its first 32 characters equal core.identity.fingerprint(key), the identity
     that limits and usage records use, so those records join to relay keys without the key."""
     return hashlib.sha256(key.encode()).hexdigest()
 

@@ -53,7 +53,7 @@ class RelayKey(models.Model):
 
     @property
     def fingerprint(self) -> str:
-        """The identity its calls carry in limits and usage (api.client_key.fingerprint)."""
+        """The identity its calls carry in limits and usage (core.identity.fingerprint)."""
         return self.key_hash[:32]
 
     def set_new_key(self) -> str:
@@ -93,13 +93,18 @@ class UpstreamKey(models.Model):
         return self.label
 
     def set_secret(self, secret: str) -> None:
-        from api.client_key import fingerprint
+        from core.identity import fingerprint
 
         self.encrypted_key = crypto.encrypt(secret)
         self.fingerprint = fingerprint(secret)
 
     def secret(self) -> str:
         return crypto.decrypt(self.encrypted_key)
+
+
+def relay_key_fingerprints_named(text: str) -> list[str]:
+    """Fingerprints of the relay keys whose name contains `text`."""
+    return [key_hash[:32] for key_hash in RelayKey.objects.filter(name__icontains=text).values_list("key_hash", flat=True)]
 
 
 def relay_keys_by_fingerprint() -> dict[str, dict]:

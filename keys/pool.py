@@ -16,7 +16,7 @@ from typing import Any
 
 from django.conf import settings
 
-from api.errors import AuthenticationFailed, PermissionDenied, RateLimited, RelayError
+from core.errors import AuthenticationFailed, PermissionDenied, RateLimited, RelayError
 from keys import crypto
 from keys.activity import activity
 from keys.db_thread import run_db

@@ -10,7 +10,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
-from keys.models import relay_keys_by_fingerprint
+from core.key_labels import labels_by_fingerprint as relay_keys_by_fingerprint
 from quotas import reports
 from quotas.models import BlockedClient, ClientOverride, QuotaPolicy, UsageDaily, normalise_target
 from quotas.reports import STATUS_CLASSES, UsageFilter

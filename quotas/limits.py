@@ -14,8 +14,8 @@ from datetime import datetime, timedelta, timezone
 
 from django.conf import settings
 
-from api.call_context import CallContext
-from api.errors import PayloadTooLarge, PermissionDenied, RateLimited, RelayError
+from core.call_context import CallContext
+from core.errors import PayloadTooLarge, PermissionDenied, RateLimited, RelayError
 from quotas import rate_headers, shared_redis
 from quotas.counters import Budget, Counters, Denial, MemoryCounters, Outcome, Subject
 from quotas.policies import Limits, PolicyTable, book

@@ -9,6 +9,7 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import TruncHour
 from django.utils import timezone
 
+from core import key_labels
 from quotas.models import UsageDaily, UsageRecord
 
 DIMENSIONS = {"ip": "client_ip", "key": "key_fingerprint", "model": "model", "endpoint": "endpoint", "day": "day"}
@@ -62,10 +63,8 @@ class UsageFilter:
 
 
 def relay_key_fingerprints_named(text: str) -> list[str]:
-    """Fingerprints of the relay keys whose name contains `text` (keys app)."""
-    from keys.models import RelayKey
-
-    return [key_hash[:32] for key_hash in RelayKey.objects.filter(name__icontains=text).values_list("key_hash", flat=True)]
+    """Fingerprints of the relay keys whose name contains `text` (looked up by the keys app)."""
+    return key_labels.fingerprints_named(text)
 
 
 # Output name -> aggregate; computed under a "sum_" alias (the roll-up's own columns share the names).

@@ -4,7 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from api import token_counting
+from core import token_counting
 
 ONLINE_SUFFIX = ":online"
 # Endpoints whose answer is generated text, so its tokens count beyond the prompt's.

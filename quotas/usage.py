@@ -23,7 +23,7 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 
-from api.call_context import CallContext
+from core.call_context import CallContext
 from quotas.worker_db import in_worker
 
 logger = logging.getLogger(__name__)

@@ -25,7 +25,7 @@ from django.middleware.security import SecurityMiddleware
 from django.urls import set_script_prefix, set_urlconf
 from django.utils.log import log_response
 
-from api.errors import InvalidRequest, error_response
+from core.errors import InvalidRequest, error_response
 
 security_log = logging.getLogger("django.security.DisallowedHost")
 API_PREFIXES = ("/v1/", "/healthz", "/readyz", "/metrics")

@@ -12,7 +12,7 @@ import uuid
 import httpx
 import pytest
 
-from api.client_key import fingerprint
+from core.identity import fingerprint
 from tests.relay_operator import manage
 
 RPM = 20

@@ -7,9 +7,11 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 
-from api import audio_probe, onemin_client, token_counting
-from api.call_context import CallContext
-from api.errors import InvalidRequest, UpstreamError
+from api import audio_probe, onemin_client
+
+from core import token_counting
+from core.call_context import CallContext
+from core.errors import InvalidRequest, UpstreamError
 from api.image_inputs import asset_path
 from api.media_types import sniff_audio
 from api.model_registry import registry

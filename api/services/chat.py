@@ -6,9 +6,9 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Callable
 
-from api import token_counting
-from api.call_context import CallContext
-from api.errors import RelayError
+from core import token_counting
+from core.call_context import CallContext
+from core.errors import RelayError
 from api.output_limits import OutputLimiter, limit_text
 from api.request_schemas import ChatRequest
 from api.services import unified_chat

@@ -6,7 +6,7 @@ from typing import Any, Callable
 from django.conf import settings
 
 from api import onemin_client
-from api.errors import InvalidRequest, UpstreamError
+from core.errors import InvalidRequest, UpstreamError
 from api.translators import features
 
 

@@ -8,9 +8,11 @@ from typing import Any
 
 from django.conf import settings
 
-from api import onemin_client, token_counting
-from api.call_context import CallContext
-from api.errors import UpstreamError
+from api import onemin_client
+
+from core import token_counting
+from core.call_context import CallContext
+from core.errors import UpstreamError
 from api.model_registry import registry
 from api.services.features import call_feature
 from api.request_schemas_media import ImageRequest

@@ -9,7 +9,7 @@ from typing import Any
 from django.conf import settings
 from django.utils import timezone
 
-from api.errors import NotFound
+from core.errors import NotFound
 from api.models import StoredResponse
 
 logger = logging.getLogger(__name__)

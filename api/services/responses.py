@@ -6,10 +6,10 @@ from dataclasses import dataclass, field
 from typing import Any, AsyncIterator
 
 from api import structured_output as so
-from api import token_counting
-from api.call_context import CallContext
-from api.client_key import fingerprint
-from api.errors import RelayError
+from core import token_counting
+from core.call_context import CallContext
+from core.identity import fingerprint
+from core.errors import RelayError
 from api.output_limits import OutputLimiter, limit_text
 from api.request_schemas import ItemListParams, ResponsesRequest
 from api.services import response_store, unified_chat

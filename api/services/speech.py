@@ -7,10 +7,12 @@ from typing import AsyncIterator
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from api import onemin_client, token_counting
+from api import onemin_client
+
+from core import token_counting
 from api.audio_convert import NotConvertible, wav_to_pcm
-from api.call_context import CallContext
-from api.errors import UpstreamError
+from core.call_context import CallContext
+from core.errors import UpstreamError
 from api.media_types import sniff_audio
 from api.model_registry import registry
 from api.request_schemas_media import SpeechRequest

@@ -7,8 +7,10 @@ from typing import Any, AsyncIterator, Callable
 
 from django.conf import settings
 
-from api import image_inputs, onemin_client, token_counting
-from api.errors import InvalidRequest, RelayError, UpstreamError
+from api import image_inputs, onemin_client
+
+from core import token_counting
+from core.errors import InvalidRequest, RelayError, UpstreamError
 from api.model_registry import registry
 from api.streaming import SSEDecoder, SSEEvent
 from api.translators import chat as tr

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from math import gcd
 from typing import Any, Callable
 
-from api.errors import InvalidRequest
+from core.errors import InvalidRequest
 from api.request_schemas_media import ImageRequest
 from api.translators.features import FeatureBody
 

@@ -5,7 +5,7 @@ import json
 import secrets
 from typing import Any
 
-from api.errors import InvalidRequest
+from core.errors import InvalidRequest
 
 INPUT_ROLES = ("user", "system", "developer", "assistant")
 IMAGE_DETAILS = ("low", "high", "auto", "original")

@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from api.errors import InvalidRequest
+from core.errors import InvalidRequest
 from api.media_types import AudioType
 from api.request_schemas_media import SpeechRequest
 from api.translators.features import FeatureBody

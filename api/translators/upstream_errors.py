@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from api.errors import (
+from core.errors import (
     AuthenticationFailed,
     InvalidRequest,
     RateLimited,

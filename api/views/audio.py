@@ -2,8 +2,8 @@
 from django.http import HttpResponse, StreamingHttpResponse
 from rest_framework.parsers import MultiPartParser
 
-from api.call_context import tracked
-from api.errors import InvalidRequest
+from core.call_context import tracked
+from core.errors import InvalidRequest
 from api.openapi_more import audio_text_schema, speech_schema
 from api.request_schemas_media import TRANSCRIBE, TRANSLATE, parse_audio_text, parse_speech
 from api.services import audio as audio_service

@@ -12,9 +12,9 @@ from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
 from api import metrics, request_trace
-from api.call_context import CallContext, tracked
-from api.client_key import presented_key
-from api.errors import NotFound
+from core.call_context import CallContext, tracked
+from core.identity import presented_key
+from core.errors import NotFound
 from api.request_schemas import ONLINE_SUFFIX
 from api.streaming import STREAM_HEADERS
 from keys.callers import Caller, resolve_caller

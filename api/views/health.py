@@ -6,7 +6,7 @@ from django.conf import settings
 from django.http import HttpResponse
 
 from api import metrics
-from api.errors import AuthenticationFailed
+from core.errors import AuthenticationFailed
 from api.readiness import readiness
 from api.views.base import RelayView, json_response
 

@@ -1,5 +1,5 @@
 """GET /v1/models and GET /v1/models/{id}."""
-from api.errors import ModelNotFound
+from core.errors import ModelNotFound
 from api.model_registry import registry
 from api.openapi import model_schema, models_schema
 from api.translators.models import to_openai_list, to_openai_model

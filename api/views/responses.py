@@ -1,5 +1,5 @@
 """POST /v1/responses, GET and DELETE /v1/responses/{id}, GET /v1/responses/{id}/input_items."""
-from api.errors import InvalidRequest
+from core.errors import InvalidRequest
 from api.openapi_more import (
     responses_create_schema, responses_delete_schema, responses_get_schema, responses_items_schema,
 )

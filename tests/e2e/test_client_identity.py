@@ -29,7 +29,7 @@ def test_a_spoofed_header_from_an_untrusted_peer_changes_nothing(relay, sim):
     response = httpx.get(f"{relay.url}/v1/models", headers={
         "Authorization": f"Bearer {key}", "X-Forwarded-For": fresh_ip()})
     assert response.status_code == 200
-    from api.client_key import fingerprint
+    from core.identity import fingerprint
 
     (row,) = wait_for_rows(lambda: usage_of(relay, fingerprint(key)), 1)
     assert row["client_ip"] == "127.0.0.1"

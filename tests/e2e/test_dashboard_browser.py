@@ -6,7 +6,7 @@ import time
 import httpx
 import pytest
 
-from api.client_key import fingerprint
+from core.identity import fingerprint
 from tests.chromium_cdp import Chromium, find_chromium
 from tests.relay_operator import create_admin, fresh_key, usage_of, wait_for_rows
 

@@ -13,7 +13,7 @@ from urllib.parse import urlsplit, urlunsplit
 import httpx
 import pytest
 
-from api.client_key import fingerprint
+from core.identity import fingerprint
 from tests.conftest import TEST_KEY
 from tests.relay_process import RelayProcess, base_env, free_port
 

@@ -1,7 +1,7 @@
 """When Redis is unreachable, RATE_LIMIT_FAIL_MODE decides: let calls through (counted) or refuse them."""
 import httpx
 
-from api.client_key import fingerprint
+from core.identity import fingerprint
 from tests.openai_schema import validate
 from tests.relay_operator import fresh_key, usage_of, wait_for_rows
 from tests.relay_process import free_port

@@ -7,7 +7,7 @@ import httpx
 import openai
 import pytest
 
-from api.token_counting import count_messages
+from core.token_counting import count_messages
 from tests.openai_schema import validate
 from tests.quota_fixtures import RPM, TPM, Client, assign_policy, limited, limited_relays, wait_until_applied  # noqa: F401
 

@@ -5,7 +5,7 @@ import uuid
 
 import pytest
 
-from api.client_key import fingerprint
+from core.identity import fingerprint
 from tests.openai_schema import validate
 from tests.relay_admin import chat, create_relay_key_by_command, manage
 

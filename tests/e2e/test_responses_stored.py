@@ -6,7 +6,7 @@ import httpx
 import openai
 import pytest
 
-from api.client_key import fingerprint
+from core.identity import fingerprint
 from tests.conftest import TEST_KEY
 from tests.e2e.responses_support import auth, post, prompts, stream_events
 from tests.e2e.test_vision import tiny_png

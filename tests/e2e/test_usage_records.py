@@ -1,7 +1,7 @@
 """One usage record per /v1/ call, written in the background: normal, failed and cut-short calls."""
 import httpx
 
-from api.client_key import fingerprint
+from core.identity import fingerprint
 from tests.relay_operator import fresh_key, query, usage_of, wait_for_rows
 
 MESSAGES = [{"role": "user", "content": "hi"}]

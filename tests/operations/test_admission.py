@@ -3,8 +3,8 @@ import asyncio
 
 import pytest
 
-from api.call_context import CallContext
-from api.errors import PayloadTooLarge, PermissionDenied, RateLimited, RelayError
+from core.call_context import CallContext
+from core.errors import PayloadTooLarge, PermissionDenied, RateLimited, RelayError
 from quotas import limits
 from quotas.counters import MemoryCounters
 from quotas.policies import Limits, PolicyTable

@@ -4,7 +4,7 @@ import asyncio
 import pytest
 from django.db.models import ProtectedError
 
-from api.client_key import fingerprint
+from core.identity import fingerprint
 from keys import crypto
 from keys.lookup import RelayKeyLookup, lookup
 from keys.models import RelayKey, relay_keys_by_fingerprint

@@ -4,7 +4,7 @@ from datetime import date, datetime, timedelta, timezone
 
 import pytest
 
-from api.call_context import CallContext
+from core.call_context import CallContext
 from quotas.models import UsageDaily, UsageRecord
 from quotas.usage import UsageRecorder, row_of, tokens_used_since, write_batch
 

@@ -1,7 +1,7 @@
 """Validation of chat request bodies: what is accepted, and the param each refusal names."""
 import pytest
 
-from api.errors import InvalidRequest
+from core.errors import InvalidRequest
 from api.request_schemas import parse_chat
 
 OK = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}

@@ -1,7 +1,7 @@
 """OpenAI image requests become each family's IMAGE_GENERATOR body, or a 400 naming the parameter."""
 import pytest
 
-from api.errors import InvalidRequest
+from core.errors import InvalidRequest
 from api.request_schemas_media import ImageRequest
 from api.translators.images import build_body, family_of, param_for_message, response_extras
 

@@ -5,8 +5,8 @@ from datetime import datetime, timezone
 import pytest
 from cryptography.fernet import Fernet
 
-from api.client_key import fingerprint
-from api.errors import AuthenticationFailed
+from core.identity import fingerprint
+from core.errors import AuthenticationFailed
 from keys import crypto
 from keys.callers import resolve_caller
 from keys.checks import encryption_key_check

@@ -4,7 +4,7 @@ import uuid
 
 import pytest
 
-from api.errors import AuthenticationFailed, InvalidRequest, PermissionDenied, RelayError, UpstreamError
+from core.errors import AuthenticationFailed, InvalidRequest, PermissionDenied, RelayError, UpstreamError
 from api.translators.upstream_errors import upstream_error
 from keys.pool import Pool, PoolEntry, PoolLease, failure_reason
 

@@ -2,7 +2,7 @@
 import pytest
 from django.http import QueryDict
 
-from api.errors import InvalidRequest
+from core.errors import InvalidRequest
 from api.request_schemas_media import TRANSCRIBE, TRANSLATE, parse_audio_text, parse_image, parse_speech
 
 

@@ -5,7 +5,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from api import metrics
-from api.call_context import CallContext
+from core.call_context import CallContext
 
 
 def value(name: str, **labels: str) -> float:

@@ -279,7 +279,7 @@ def test_a_header_value_with_cr_or_lf_is_never_sent(value):
 
 def test_the_seam_refuses_an_oversized_body(settings):
     from api import onemin_client
-    from api.errors import UpstreamError
+    from core.errors import UpstreamError
 
     settings.UPSTREAM_MAX_RESPONSE_BYTES = 1024
     big = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"400\r\n" + b"x" * 1024 + b"\r\n" + b"10\r\n" + b"y" * 16 + b"\r\n0\r\n\r\n"

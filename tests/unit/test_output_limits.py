@@ -1,7 +1,7 @@
 """Local stop sequences and max_tokens, whole and streamed."""
 import pytest
 
-from api import token_counting
+from core import token_counting
 from api.output_limits import OutputLimiter, limit_text
 
 

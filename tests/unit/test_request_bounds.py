@@ -4,7 +4,7 @@ import io
 import pytest
 from django.core.exceptions import TooManyFieldsSent, TooManyFilesSent
 
-from api.errors import InvalidRequest, to_relay_error
+from core.errors import InvalidRequest, to_relay_error
 from api.parsers import BoundedJSONParser, too_deep
 from relay_site.body_limits import limit_for
 

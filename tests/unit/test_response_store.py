@@ -7,7 +7,7 @@ from asgiref.sync import async_to_sync
 from django.core.management import call_command
 from django.utils import timezone
 
-from api.errors import NotFound
+from core.errors import NotFound
 from api.models import StoredResponse
 from api.services import response_store
 

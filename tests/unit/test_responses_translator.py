@@ -1,7 +1,7 @@
 """Table-driven tests of the pure Responses translation: input items, prompts, objects and pages."""
 import pytest
 
-from api.errors import InvalidRequest
+from core.errors import InvalidRequest
 from api.request_schemas import parse_responses
 from api.translators import chat
 from api.translators import response_objects as ro

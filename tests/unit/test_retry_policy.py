@@ -10,7 +10,7 @@ import httpx
 import pytest
 
 from api import onemin_client
-from api.errors import RateLimited, UpstreamError, UpstreamTimeout
+from core.errors import RateLimited, UpstreamError, UpstreamTimeout
 from api.retry_policy import RetryPolicy, parse_retry_after
 
 NOW = 1_700_000_000.0

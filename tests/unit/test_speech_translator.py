@@ -1,7 +1,7 @@
 """Speech: each TTS backend's fields, and honest labels for the audio that comes back."""
 import pytest
 
-from api.errors import InvalidRequest
+from core.errors import InvalidRequest
 from api.media_types import AudioType
 from api.request_schemas_media import SpeechRequest
 from api.translators.speech import build_body, delivery

@@ -12,7 +12,7 @@ os.environ["DJANGO_SETTINGS_MODULE"] = "relay_site.settings"
 import django
 before = gc.get_freeze_count()
 django.setup()
-from api import token_counting
+from core import token_counting
 deadline = time.monotonic() + 30
 while gc.get_freeze_count() == 0 and time.monotonic() < deadline:
     time.sleep(0.05)  # polling a background thread, with a deadline

@@ -1,7 +1,7 @@
 """Token counts from the offline BPE data, checked against known tiktoken results."""
 import pytest
 
-from api import token_counting as tc
+from core import token_counting as tc
 
 
 @pytest.mark.parametrize(

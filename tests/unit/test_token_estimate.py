@@ -1,7 +1,7 @@
 """Token reservations read from request bodies."""
 import pytest
 
-from api import token_counting
+from core import token_counting
 from quotas.token_estimate import Estimate, from_body
 
 MESSAGES = [{"role": "system", "content": "be brief"}, {"role": "user", "content": "hello there"}]

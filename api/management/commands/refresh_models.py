@@ -4,7 +4,7 @@ from collections import Counter
 
 from django.core.management.base import BaseCommand, CommandError
 
-from api.errors import UpstreamError
+from core.errors import UpstreamError
 from api.model_registry import registry
 from api.translators.models import FEATURE_NAMES
 

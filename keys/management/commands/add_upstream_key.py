@@ -6,8 +6,9 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from api.client_key import fingerprint
-from keys import audit, crypto
+from core.identity import fingerprint
+from keys import crypto
+from core import audit
 from keys.models import UpstreamKey
 
 

@@ -7,7 +7,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.dateparse import parse_date, parse_datetime
 
-from keys import audit
+from core import audit
 from keys.models import RelayKey, parse_model_list
 from quotas.models import QuotaPolicy
 

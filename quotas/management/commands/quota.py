@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from keys import audit
+from core import audit
 from quotas.models import BlockedClient, ClientOverride, QuotaPolicy, normalise_target
 
 FIELDS = {

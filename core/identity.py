@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import hashlib
 
-from api.errors import AuthenticationFailed
+from core.errors import AuthenticationFailed
 
 
 def presented_key(request) -> str:

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from api.errors import RelayError
+from core.errors import RelayError
 
 
 class KeyLease(Protocol):

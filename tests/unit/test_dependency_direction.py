@@ -1,0 +1,92 @@
+"""Dependencies run one way: core imports no app; quotas on core; keys on core and quotas; api on all.
+
+Every import counts, including the lazy ones inside functions, and so do imports that pass through
+another package (quotas → relay_site.x → api is still quotas depending on api).
+"""
+from __future__ import annotations
+
+import ast
+from functools import cache
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = ["core", "quotas", "keys", "live", "api", "relay_site"]
+# What each layer may reach (transitively). relay_site is the project: it wires everything, so only
+# its app-independent modules may be used from below, and the walk checks exactly that.
+MAY_NOT_REACH = {
+    "core": {"api", "keys", "quotas", "live"},
+    "quotas": {"api", "keys", "live"},
+    "keys": {"api", "live"},
+    "live": {"api"},
+}
+
+
+def _module_name(path: Path) -> str:
+    parts = list(path.relative_to(ROOT).with_suffix("").parts)
+    return ".".join(parts[:-1] if parts[-1] == "__init__" else parts)
+
+
+@cache
+def modules() -> dict[str, Path]:
+    found = {}
+    for package in PACKAGES:
+        for path in (ROOT / package).rglob("*.py"):
+            if "migrations" not in path.parts:
+                found[_module_name(path)] = path
+    return found
+
+
+def _resolve(name: str) -> str | None:
+    while name and name not in modules():
+        name = name.rpartition(".")[0]
+    return name or None
+
+
+@cache
+def direct_imports(module: str) -> frozenset[str]:
+    tree = ast.parse(modules()[module].read_text(encoding="utf-8"))
+    names: set[str] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return frozenset(filter(None, (_resolve(name) for name in names)))
+
+
+def reachable(module: str) -> dict[str, list[str]]:
+    """Every project module `module` reaches, with one import chain to it."""
+    chains = {module: [module]}
+    todo = [module]
+    while todo:
+        current = todo.pop()
+        for nxt in direct_imports(current):
+            if nxt not in chains:
+                chains[nxt] = chains[current] + [nxt]
+                todo.append(nxt)
+    return chains
+
+
+def violations() -> list[str]:
+    found = []
+    for module in sorted(modules()):
+        layer = module.split(".")[0]
+        for target, chain in reachable(module).items():
+            if target.split(".")[0] in MAY_NOT_REACH.get(layer, ()):
+                found.append(" → ".join(chain))
+    return found
+
+
+def test_the_walk_sees_lazy_and_indirect_imports():
+    # api reaches core through its services, and relay_site reaches api: the walk must see both.
+    assert "core.errors" in reachable("api.views.chat")
+    assert any(m.startswith("api.") for m in reachable("relay_site.asgi"))
+
+
+def test_no_layer_reaches_one_above_it():
+    assert violations() == []
+
+
+def test_core_exists_and_holds_the_shared_parts():
+    for name in ["core.errors", "core.call_context", "core.identity", "core.token_counting"]:
+        assert name in modules()
