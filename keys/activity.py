@@ -15,7 +15,7 @@ from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
-from keys.db_thread import run_db
+from core.db_thread import run_db
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 from django.conf import settings
 
-from keys.db_thread import run_db
+from core.db_thread import run_db
 from keys.shared_state import SharedStateError, state
 
 logger = logging.getLogger(__name__)

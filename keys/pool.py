@@ -19,7 +19,7 @@ from django.conf import settings
 from core.errors import AuthenticationFailed, PermissionDenied, RateLimited, RelayError
 from keys import crypto
 from keys.activity import activity
-from keys.db_thread import run_db
+from core.db_thread import run_db
 from keys.shared_state import SharedStateError, state
 
 logger = logging.getLogger(__name__)

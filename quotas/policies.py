@@ -12,12 +12,11 @@ import logging
 import time
 from dataclasses import dataclass, field
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
+from core.db_thread import run_db
 from quotas import shared_redis
 from quotas.client_identity import IPNetwork, parse_address
-from quotas.worker_db import in_worker
 
 logger = logging.getLogger(__name__)
 VERSION_KEY = "quotas:policy-version"
@@ -173,7 +172,7 @@ class PolicyBook:
         )
         if not fresh:
             try:
-                self._table = await sync_to_async(in_worker(load_table), thread_sensitive=False)()
+                self._table = await run_db(load_table)
                 self._loaded_at = now
             except Exception:  # noqa: BLE001 - a database hiccup keeps the last table
                 logger.exception("could not load the quota policies; keeping the previous ones")

@@ -18,13 +18,12 @@ from collections import defaultdict
 from datetime import date, datetime, timezone
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 
 from core.call_context import CallContext
-from quotas.worker_db import in_worker
+from core.db_thread import run_db
 
 logger = logging.getLogger(__name__)
 MAX_BUFFERED = 200_000  # while the database is down, keep this many rows and drop older ones
@@ -142,7 +141,7 @@ class UsageRecorder:
         if not rows:
             return 0
         try:
-            await sync_to_async(in_worker(write_batch), thread_sensitive=False)(rows)
+            await run_db(write_batch, rows)
         except Exception:  # noqa: BLE001 - keep the rows for the next attempt
             logger.exception("could not write %d usage records; will retry", len(rows))
             self._give_back(rows)
@@ -201,7 +200,7 @@ async def tokens_used_since(subject: str, since: date) -> int:
     """Tokens a subject ("ip:…" or "key:…") used from `since` on: roll-ups plus unwritten rows."""
     kind, _, value = subject.partition(":")
     field = "client_ip" if kind == "ip" else "key_fingerprint"
-    used = await sync_to_async(in_worker(_rolled_up_tokens), thread_sensitive=False)(field, value, since)
+    used = await run_db(_rolled_up_tokens, field, value, since)
     for row in recorder.pending():
         if row[field] == value and row["time"].date() >= since:
             used += row["prompt_tokens"] + row["completion_tokens"]

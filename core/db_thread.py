@@ -1,4 +1,4 @@
-"""ORM work on a worker thread, so the event loop never waits on SQL."""
+"""The one way async code runs ORM work: on a worker thread, with the connection hygiene Django gives requests."""
 from __future__ import annotations
 
 from typing import Any, Callable, TypeVar
