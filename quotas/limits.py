@@ -37,6 +37,7 @@ class LimiterState:
         self.redis: Counters | None = None
         self.unmetered = 0  # calls let through without a check (fail-open), since start
         self._last_warning = 0.0
+        self._last_busy_warning = 0.0
 
     def counters(self) -> Counters:
         if not shared_redis.enabled():
@@ -46,6 +47,13 @@ class LimiterState:
 
             self.redis = RedisCounters()
         return self.redis
+
+    def note_busy(self, error: BaseException) -> None:
+        now = time.monotonic()
+        if now - self._last_busy_warning > 10:
+            self._last_busy_warning = now
+            logger.warning("limits could not be checked in time (%s) while Redis answers: this process is "
+                           "saturated; calls refused with 503 rate_limiter_busy", error)
 
     def note_outage(self, error: BaseException) -> None:
         if settings.RATE_LIMIT_FAIL_MODE == "open":
@@ -180,12 +188,24 @@ async def _count(call: CallContext, request_id: str, subjects: list[Subject], co
             await _seed(subjects, outcome.needs_seed)
             outcome = await counters.admit(request_id, subjects, cost)
         return outcome
-    except shared_redis.ERRORS as error:
-        shared_redis.trip()
-        return _outage(call, error)
+    except shared_redis.Unavailable as error:
+        return _outage(call, error.__cause__ or error)
+    except shared_redis.Busy as error:
+        raise _busy(error) from None
     except UsageUnavailable as error:
         logger.error("budget counts unavailable: %s", error)
         return _outage(call, error)
+
+
+def _busy(error: shared_redis.Busy) -> RelayError:
+    """Redis is up but this process could not reach it in time: neither fail mode applies (the
+    limits are not down), so the call is refused as the client's own burst would be."""
+    limiter.note_busy(error)
+    return RelayError(
+        "The relay is too busy to check rate limits in time, so it refuses this request. "
+        "Retry after a short wait.",
+        status=503, type="server_error", code="rate_limiter_busy", headers=rate_headers.retry_after(1000),
+    )
 
 
 def _outage(call: CallContext, error: BaseException) -> None:
@@ -226,8 +246,8 @@ async def admit(call: CallContext, estimate: Estimate, table: PolicyTable | None
         actual = finished.prompt_tokens + finished.completion_tokens
         try:
             await limiter.counters().settle(request_id, subjects, cost, actual)
-        except shared_redis.ERRORS:
-            shared_redis.trip()  # the reservation simply ages out of the window
+        except (shared_redis.Unavailable, shared_redis.Busy):
+            pass  # the reservation simply ages out of the window
 
     call.on_finish(settle)
     return Admission(rate_headers.headers(subjects, outcome))

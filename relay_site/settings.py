@@ -316,7 +316,13 @@ RATE_LIMIT_MONTHLY_TOKENS = env_int("RATE_LIMIT_MONTHLY_TOKENS", 0, minimum=0)
 RATE_LIMIT_ALLOWED_MODELS = env_list("RATE_LIMIT_ALLOWED_MODELS", [])
 RATE_LIMIT_DEFAULT_OUTPUT_TOKENS = env_int("RATE_LIMIT_DEFAULT_OUTPUT_TOKENS", 1024, minimum=0)
 RATE_LIMIT_FAIL_MODE = env_str("RATE_LIMIT_FAIL_MODE", "open").strip().lower()
-RATE_LIMIT_REDIS_TIMEOUT = env_float("RATE_LIMIT_REDIS_TIMEOUT", 0.5, minimum=0.01)
+# The longest a limit check waits on Redis for each of: a free pooled connection, connecting, an
+# answer. A healthy Redis answers in milliseconds; this bound is for a busy process (a late event
+# loop reads replies late) and a hung Redis. Only refusals, or waits with nothing answering
+# meanwhile, count as an outage (see docs/limits.md).
+RATE_LIMIT_REDIS_TIMEOUT = env_float("RATE_LIMIT_REDIS_TIMEOUT", 5.0, minimum=0.01)
+# Connections each process keeps to Redis for the limits; more callers wait for one.
+RATE_LIMIT_REDIS_MAX_CONNECTIONS = env_int("RATE_LIMIT_REDIS_MAX_CONNECTIONS", 50, minimum=1)
 QUOTA_POLICY_REFRESH_SECONDS = env_float("QUOTA_POLICY_REFRESH_SECONDS", 2.0, minimum=0.0)
 USAGE_ENABLED = env_bool("USAGE_ENABLED", True)
 USAGE_FLUSH_SECONDS = env_float("USAGE_FLUSH_SECONDS", 1.0, minimum=0.01)
