@@ -289,6 +289,10 @@ UPSTREAM_KEY_POLICY = env_choice(
     "UPSTREAM_KEY_POLICY", "round_robin", ("round_robin", "least_recently_used")
 )
 UPSTREAM_KEY_COOLDOWN_SECONDS = env_float("UPSTREAM_KEY_COOLDOWN_SECONDS", 60.0)
+# The longest cool-down whatever 1min.ai's Retry-After asks (it has asked for an hour).
+UPSTREAM_COOLDOWN_MAX_SECONDS = env_float("UPSTREAM_COOLDOWN_MAX_SECONDS", 300.0)
+# The cool-down of the pool's last usable key when 1min.ai refuses it without a Retry-After.
+UPSTREAM_LAST_KEY_COOLDOWN_SECONDS = env_float("UPSTREAM_LAST_KEY_COOLDOWN_SECONDS", 5.0)
 # Longest a process trusts its copy of a relay key or of the pool without asking again.
 RELAY_KEY_CACHE_SECONDS = env_float("RELAY_KEY_CACHE_SECONDS", 60.0)
 # How often a process checks the shared change counter (revocations reach it this fast).
