@@ -17,6 +17,7 @@ from django.conf import settings
 from api.call_context import CallContext
 from api.errors import PayloadTooLarge, PermissionDenied, RateLimited, RelayError
 from quotas import rate_headers, shared_redis
+from quotas.client_identity import client_group
 from quotas.counters import Budget, Counters, Denial, MemoryCounters, Outcome, Subject
 from quotas.policies import Limits, PolicyTable, book
 from quotas.token_estimate import Estimate
@@ -232,7 +233,7 @@ async def admit(call: CallContext, estimate: Estimate, table: PolicyTable | None
     _check_access(call, estimate, table, limits)
     cost = _cost(estimate, limits, keyed=bool(call.key_fingerprint))
     now = datetime.now(timezone.utc)
-    subjects = [_subject(f"ip:{call.client_ip}", limits[0], now)]
+    subjects = [_subject(f"ip:{client_group(call.client_ip)}", limits[0], now)]
     if call.key_fingerprint:
         subjects.append(_subject(f"key:{call.key_fingerprint}", limits[1], now))
     request_id = os.urandom(12).hex()

@@ -24,6 +24,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Sum
 
 from api.call_context import CallContext
+from quotas.client_identity import client_group
 from quotas.worker_db import in_worker
 
 logger = logging.getLogger(__name__)
@@ -35,7 +36,7 @@ def row_of(call: CallContext) -> dict[str, Any]:
     latency = call.latency_ms
     return {
         "time": datetime.fromtimestamp(time.time() - latency / 1000, tz=timezone.utc),
-        "client_ip": call.client_ip[:45],
+        "client_ip": client_group(call.client_ip)[:45],  # an IPv6 client by its network
         "key_fingerprint": call.key_fingerprint or "",
         "endpoint": call.endpoint[:64],
         "model": (call.model or "")[:128],

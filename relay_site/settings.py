@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from relay_site.env import (
     env_bool,
@@ -311,6 +312,11 @@ ASSET_FETCH_MAX_BYTES = env_int("ASSET_FETCH_MAX_BYTES", 100 * 1024 * 1024, mini
 # --- Limits, quotas and usage accounting (quotas/) ---------------------------------------------
 # Peers whose X-Forwarded-For is believed (comma-separated CIDRs); everyone else is REMOTE_ADDR.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+# IPv6 clients are counted by network: addresses sharing their first CLIENT_IPV6_PREFIX bits are
+# one client for limits and usage (one /64 is what a single host or subscriber is given).
+CLIENT_IPV6_PREFIX = env_int("CLIENT_IPV6_PREFIX", 64, minimum=0)
+if CLIENT_IPV6_PREFIX > 128:
+    raise ImproperlyConfigured(f"CLIENT_IPV6_PREFIX must be at most 128, not {CLIENT_IPV6_PREFIX}")
 RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", True)
 # The default policy's values; the admin's "default" policy inherits them for every blank field.
 RATE_LIMIT_REQUESTS_PER_MINUTE = env_int("RATE_LIMIT_REQUESTS_PER_MINUTE", 180, minimum=0)
