@@ -12,7 +12,8 @@ from api.errors import AuthenticationFailed
 from api.upstream_key import LeasedKey
 from keys import crypto
 from keys.activity import activity
-from keys.lookup import KeyRecord, lookup
+from keys.failed_lookups import failed_lookups
+from keys.lookup import UNCHECKED, KeyRecord, lookup
 from keys.pool import PoolLease, model_not_allowed, pool
 from keys.shared_state import watch
 
@@ -52,8 +53,9 @@ def _missing_key_message(mode: str) -> str:
     return f"You didn't provide an API key. Send {what} as `Authorization: Bearer KEY`."
 
 
-async def resolve_caller(presented: str | None) -> Caller:
-    """The caller behind a presented key, or AuthenticationFailed (401) in the OpenAI envelope."""
+async def resolve_caller(presented: str | None, client: str = "") -> Caller:
+    """The caller behind a presented key, or AuthenticationFailed (401) in the OpenAI envelope;
+    `client` (keys.failed_lookups) is refused with a 429 once its failed lookups pass the limit."""
     mode = settings.RELAY_AUTH_MODE
     if not presented:
         raise AuthenticationFailed(_missing_key_message(mode))
@@ -63,21 +65,26 @@ async def resolve_caller(presented: str | None) -> Caller:
         raise AuthenticationFailed(
             "This relay accepts only relay keys (they start with `rk-`); ask its operator for one."
         )
-    record = await _find(presented)
+    record = await _find(presented, client)
     activity.relay_key_used(record.id)
     lease = PoolLease(pool, record.allowed_models)
     await pool.entries()  # so the key below is a real one; the lease may still change it
     return Caller(LeasedKey(pool.first_secret(), lease), record.fingerprint, record)
 
 
-async def _find(presented: str) -> KeyRecord:
+async def _find(presented: str, client: str) -> KeyRecord:
     if await watch.changed():
         lookup.clear()
         pool.mark_stale()
+    refused = failed_lookups.refused(client)
     record = None
     if crypto.well_formed(presented):
-        record = await lookup.find(crypto.hash_key(presented), watch.version)
+        # A refused client's key is looked up only in the caches, so its guesses cost no SQL.
+        record = await lookup.find(crypto.hash_key(presented), watch.version, load=not refused)
+    if refused and (record is None or record is UNCHECKED):
+        raise failed_lookups.refusal(client)
     if record is None:
+        await failed_lookups.failed(client)
         raise AuthenticationFailed("Incorrect API key provided. Check the relay key you sent.")
     if not record.enabled:
         raise AuthenticationFailed("This relay key has been revoked.")

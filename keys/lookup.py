@@ -76,8 +76,12 @@ class RelayKeyLookup:
         self._generation += 1
         self._memory.clear()
 
-    async def find(self, key_hash: str, version: str) -> KeyRecord | None:
-        """The record for a key hash, or None for a key that does not exist."""
+    async def find(self, key_hash: str, version: str, load: bool = True) -> KeyRecord | None:
+        """The record for a key hash, or None for a key that does not exist.
+
+        With `load=False` only the caches are read: a hash neither knows is UNCHECKED, and
+        nothing is written (keys.failed_lookups refuses that client meanwhile).
+        """
         now = self._clock()
         hit = self._memory.get(key_hash)
         if hit is not None and hit[1] > now:
@@ -87,6 +91,8 @@ class RelayKeyLookup:
         cached = await self._shared_get(name)
         if cached is not None:
             record = None if cached == _MISSING else KeyRecord.from_json(cached)
+        elif not load:
+            return UNCHECKED
         else:
             record = await run_db(self._loader, key_hash)
             await self._shared_set(name, record.to_json() if record else _MISSING)
@@ -109,5 +115,8 @@ class RelayKeyLookup:
         except SharedStateError:
             pass
 
+
+# What find(load=False) answers for a key neither cache knows (never stored, never a real record).
+UNCHECKED = KeyRecord(0, "", "", "", False, None, (), "")
 
 lookup = RelayKeyLookup()

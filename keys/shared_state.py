@@ -46,10 +46,14 @@ class MemoryState:
         with self._lock:
             self._data[name] = (value, time.monotonic() + ttl if ttl else None)
 
-    def incr_sync(self, name: str) -> int:
+    def incr_sync(self, name: str, ttl: float | None = None) -> int:
+        """Add one; a counter made here with `ttl` expires that long after its first count."""
         with self._lock:
-            value = int(self._get(name, time.monotonic()) or 0) + 1
-            self._data[name] = (str(value), None)
+            now = time.monotonic()
+            current = self._get(name, now)
+            expires = self._data[name][1] if current is not None else (now + ttl if ttl else None)
+            value = int(current or 0) + 1
+            self._data[name] = (str(value), expires)
             return value
 
     def delete_sync(self, names: Iterable[str]) -> None:
@@ -63,8 +67,8 @@ class MemoryState:
     async def set(self, name: str, value: str, ttl: float | None = None) -> None:
         self.set_sync(name, value, ttl)
 
-    async def incr(self, name: str) -> int:
-        return self.incr_sync(name)
+    async def incr(self, name: str, ttl: float | None = None) -> int:
+        return self.incr_sync(name, ttl)
 
 
 class RedisState:
@@ -111,9 +115,14 @@ class RedisState:
         except Exception as error:  # noqa: BLE001
             raise SharedStateError(str(error)) from None
 
-    async def incr(self, name: str) -> int:
+    async def incr(self, name: str, ttl: float | None = None) -> int:
         try:
-            return int(await self._client().incr(self._prefix + name))
+            if not ttl:
+                return int(await self._client().incr(self._prefix + name))
+            async with self._client().pipeline(transaction=True) as pipe:
+                pipe.set(self._prefix + name, 0, px=int(ttl * 1000), nx=True)  # the window starts now
+                pipe.incr(self._prefix + name)
+                return int((await pipe.execute())[1])
         except Exception as error:  # noqa: BLE001
             raise SharedStateError(str(error)) from None
 

@@ -300,6 +300,9 @@ RELAY_KEY_CACHE_SECONDS = env_float("RELAY_KEY_CACHE_SECONDS", 60.0)
 RELAY_KEY_SYNC_SECONDS = env_float("RELAY_KEY_SYNC_SECONDS", 2.0)
 # Relay-key last-used times and upstream-key counts are written at most this often per process.
 RELAY_KEY_ACTIVITY_FLUSH_SECONDS = env_float("RELAY_KEY_ACTIVITY_FLUSH_SECONDS", 10.0)
+# Lookups of unknown relay keys a client (IP, or IPv6 network) may cause per minute; past it, its
+# unknown keys get a 429 without reaching the database for the rest of the minute. 0: no limit.
+RELAY_KEY_FAILED_LOOKUPS_PER_MINUTE = env_int("RELAY_KEY_FAILED_LOOKUPS_PER_MINUTE", 30, minimum=0)
 
 # --- media endpoints (images, audio) ------------------------------------------------------------
 # Used when a client names no image model; if it is not an active image model, the first one is.

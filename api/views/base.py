@@ -19,7 +19,7 @@ from api.request_schemas import ONLINE_SUFFIX
 from api.streaming import STREAM_HEADERS
 from keys.callers import Caller, resolve_caller
 from quotas import limits, usage
-from quotas.client_identity import client_ip
+from quotas.client_identity import client_group, client_ip
 from quotas.token_estimate import TEXT_GENERATION_PATHS, Estimate, from_body
 
 
@@ -98,7 +98,7 @@ class RelayView(APIView):
         self._caller: Caller | None = None
         self._caller_error: Exception | None = None
         try:
-            self._caller = await resolve_caller(presented_key(request))
+            self._caller = await resolve_caller(presented_key(request), client_group(self.call.client_ip))
         except Exception as error:  # noqa: BLE001 - raised again by key_of()
             self._caller_error = error
 

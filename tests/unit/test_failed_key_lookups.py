@@ -1,0 +1,122 @@
+"""A client spraying made-up relay keys is refused before its guesses reach the database."""
+import asyncio
+import os
+import uuid
+
+import pytest
+
+from api.errors import AuthenticationFailed, RateLimited
+from keys import callers, crypto
+from keys.failed_lookups import FailedLookups
+from keys.lookup import KeyRecord, RelayKeyLookup
+from keys.shared_state import state
+
+LIMIT = 20
+ALICE_KEY = crypto.new_relay_key()
+ALICE = KeyRecord(7, "alice", crypto.display_prefix(ALICE_KEY), "f" * 32, True, None, (), "")
+
+
+class Database:
+    """Stands in for SQL: counts how often it is asked."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def __call__(self, key_hash: str):
+        self.asked += 1
+        return ALICE if key_hash == crypto.hash_key(ALICE_KEY) else None
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 60 * 16_667 + 20.0  # 20 s into a minute
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture
+def database(settings, monkeypatch):
+    settings.REDIS_URL = ""
+    settings.CACHE_KEY_PREFIX = f"unit-failed-{uuid.uuid4().hex}"
+    settings.RELAY_AUTH_MODE = "managed"
+    settings.RELAY_KEY_FAILED_LOOKUPS_PER_MINUTE = LIMIT
+    db, clock = Database(), Clock()
+    monkeypatch.setattr(callers, "lookup", RelayKeyLookup(loader=db))
+    monkeypatch.setattr(callers, "failed_lookups", FailedLookups(clock=clock))
+    monkeypatch.setattr(callers.pool, "entries", _no_entries)
+    db.clock = clock
+    return db
+
+
+async def _no_entries():
+    return []
+
+
+async def outcomes(keys: list[str], client: str) -> list[str]:
+    found = []
+    for key in keys:
+        try:
+            await callers.resolve_caller(key, client)
+            found.append("ok")
+        except (AuthenticationFailed, RateLimited) as error:
+            found.append(str(error.status))
+    return found
+
+
+def test_300_made_up_keys_cost_at_most_the_limit_in_database_lookups(database, monkeypatch):
+    writes = []
+    real_set = state().set
+
+    async def counting_set(name, value, ttl=None):
+        writes.append(name)
+        await real_set(name, value, ttl)
+
+    monkeypatch.setattr(state(), "set", counting_set)
+    spray = [crypto.new_relay_key() for _ in range(300)]
+    statuses = asyncio.run(outcomes(spray, "203.0.113.9"))
+    assert statuses == ["401"] * LIMIT + ["429"] * (300 - LIMIT)
+    assert database.asked == LIMIT
+    assert len(writes) == LIMIT  # the negative cache stops being written too
+
+
+def test_a_refused_client_keeps_its_known_key_and_others_are_not_refused(database):
+    async def scenario():
+        await outcomes([ALICE_KEY], "203.0.113.9")  # alice's key is known to this process
+        await outcomes([crypto.new_relay_key() for _ in range(LIMIT)], "203.0.113.9")
+        return (await outcomes([ALICE_KEY, crypto.new_relay_key()], "203.0.113.9"),
+                await outcomes([crypto.new_relay_key()], "198.51.100.7"))
+
+    refused_client, other_client = asyncio.run(scenario())
+    assert refused_client == ["ok", "429"]
+    assert other_client == ["401"]
+
+
+def test_the_refusal_ends_with_its_minute_and_says_when(database):
+    async def scenario():
+        await outcomes([crypto.new_relay_key() for _ in range(LIMIT)], "203.0.113.9")
+        try:
+            await callers.resolve_caller(crypto.new_relay_key(), "203.0.113.9")
+        except RateLimited as error:
+            refusal = error
+        database.clock.now += 40  # the next minute
+        return refusal, await outcomes([crypto.new_relay_key()], "203.0.113.9")
+
+    refusal, later = asyncio.run(scenario())
+    assert refusal.code == "too_many_failed_key_lookups" and refusal.headers["Retry-After"] == "40"
+    assert later == ["401"]
+
+
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="the Redis store runs in the shared-backend suite")
+def test_the_shared_counter_counts_across_processes_and_expires(settings):
+    settings.REDIS_URL, settings.CACHE_KEY_PREFIX = os.environ["REDIS_URL"], f"unit-failed-{uuid.uuid4().hex}"
+
+    async def scenario():
+        counts = [await state().incr("failed-lookups:w:c", ttl=0.2) for _ in range(3)]
+        deadline = asyncio.get_running_loop().time() + 5
+        while (await state().get_many(["failed-lookups:w:c"]))[0] is not None:
+            assert asyncio.get_running_loop().time() < deadline
+            await asyncio.sleep(0.05)  # polling the expiry with a deadline
+        return counts
+
+    assert asyncio.run(scenario()) == [1, 2, 3]
