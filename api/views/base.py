@@ -20,7 +20,7 @@ from api.streaming import STREAM_HEADERS
 from keys.callers import Caller, resolve_caller
 from quotas import limits, usage
 from quotas.client_identity import client_group, client_ip
-from quotas.token_estimate import TEXT_GENERATION_PATHS, Estimate, from_body
+from quotas.token_estimate import TEXT_GENERATION_PATHS, Estimate, from_body, with_history
 
 
 class RelayView(APIView):
@@ -82,6 +82,7 @@ class RelayView(APIView):
         if key and request.method in ("POST", "PUT", "PATCH") and _is_json(request):
             try:
                 estimate = from_body(request.data, request.path in TEXT_GENERATION_PATHS)
+                estimate = await with_history(estimate, request.data, self.call.key_fingerprint)
             except Exception as error:  # noqa: BLE001 - DRF forgets a parse error once raised
                 parse_error = error
         self.admission = await limits.admit(self.call, estimate)
