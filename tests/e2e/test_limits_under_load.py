@@ -17,7 +17,7 @@ needs_redis = pytest.mark.skipif(
 )
 RPM = 20
 BURST = 1000
-IN_FLIGHT = 500  # requests open at once, spread over both processes
+IN_FLIGHT = 1000  # every request open at once, spread over both processes
 
 
 @pytest.fixture(scope="module", params=["open", "closed"])
