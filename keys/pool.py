@@ -26,6 +26,7 @@ from keys.shared_state import SharedStateError, state
 
 logger = logging.getLogger(__name__)
 
+
 @dataclass(frozen=True)
 class PoolEntry:
     id: int
