@@ -72,19 +72,44 @@ async def resolve_caller(presented: str | None, client: str = "") -> Caller:
     return Caller(LeasedKey(pool.first_secret(), lease), record.fingerprint, record)
 
 
+async def _look_up(key_hash: str, client: str) -> KeyRecord | None:
+    """The caches first; SQL only for a client under its failed-lookup limit, charged in advance
+    (so a burst of guesses in flight cannot pass it) and refunded when the key exists."""
+    charged = False
+
+    async def may_load() -> bool:
+        nonlocal charged
+        if failed_lookups.refused(client):
+            return False
+        charged = True
+        return await failed_lookups.charge(client)
+
+    record = await lookup.find(key_hash, watch.version, may_load)
+    if record is UNCHECKED:
+        raise failed_lookups.refusal(client)
+    if charged and record is not None:
+        await failed_lookups.refund(client)
+    elif not charged and record is None:
+        await _failed_without_lookup(client)  # a key the caches know to be unknown
+    return record
+
+
+async def _failed_without_lookup(client: str) -> None:
+    if failed_lookups.refused(client):
+        raise failed_lookups.refusal(client)
+    await failed_lookups.failed(client)
+
+
 async def _find(presented: str, client: str) -> KeyRecord:
     if await watch.changed():
         lookup.clear()
         pool.mark_stale()
-    refused = failed_lookups.refused(client)
-    record = None
     if crypto.well_formed(presented):
-        # A refused client's key is looked up only in the caches, so its guesses cost no SQL.
-        record = await lookup.find(crypto.hash_key(presented), watch.version, load=not refused)
-    if refused and (record is None or record is UNCHECKED):
-        raise failed_lookups.refusal(client)
+        record = await _look_up(crypto.hash_key(presented), client)
+    else:
+        record = None
+        await _failed_without_lookup(client)
     if record is None:
-        await failed_lookups.failed(client)
         raise AuthenticationFailed("Incorrect API key provided. Check the relay key you sent.")
     if not record.enabled:
         raise AuthenticationFailed("This relay key has been revoked.")

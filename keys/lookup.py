@@ -9,6 +9,7 @@ import json
 import logging
 import time
 from dataclasses import asdict, dataclass
+from typing import Awaitable, Callable
 
 from django.conf import settings
 
@@ -76,11 +77,12 @@ class RelayKeyLookup:
         self._generation += 1
         self._memory.clear()
 
-    async def find(self, key_hash: str, version: str, load: bool = True) -> KeyRecord | None:
+    async def find(self, key_hash: str, version: str,
+                   may_load: Callable[[], Awaitable[bool]] | None = None) -> KeyRecord | None:
         """The record for a key hash, or None for a key that does not exist.
 
-        With `load=False` only the caches are read: a hash neither knows is UNCHECKED, and
-        nothing is written (keys.failed_lookups refuses that client meanwhile).
+        Before asking SQL, `may_load` (keys.failed_lookups) is asked; when it says no, the answer
+        is UNCHECKED and nothing is looked up or written.
         """
         now = self._clock()
         hit = self._memory.get(key_hash)
@@ -91,7 +93,7 @@ class RelayKeyLookup:
         cached = await self._shared_get(name)
         if cached is not None:
             record = None if cached == _MISSING else KeyRecord.from_json(cached)
-        elif not load:
+        elif may_load is not None and not await may_load():
             return UNCHECKED
         else:
             record = await run_db(self._loader, key_hash)

@@ -46,13 +46,13 @@ class MemoryState:
         with self._lock:
             self._data[name] = (value, time.monotonic() + ttl if ttl else None)
 
-    def incr_sync(self, name: str, ttl: float | None = None) -> int:
-        """Add one; a counter made here with `ttl` expires that long after its first count."""
+    def incr_sync(self, name: str, ttl: float | None = None, by: int = 1) -> int:
+        """Add `by`; a counter made here with `ttl` expires that long after its first count."""
         with self._lock:
             now = time.monotonic()
             current = self._get(name, now)
             expires = self._data[name][1] if current is not None else (now + ttl if ttl else None)
-            value = int(current or 0) + 1
+            value = int(current or 0) + by
             self._data[name] = (str(value), expires)
             return value
 
@@ -67,8 +67,8 @@ class MemoryState:
     async def set(self, name: str, value: str, ttl: float | None = None) -> None:
         self.set_sync(name, value, ttl)
 
-    async def incr(self, name: str, ttl: float | None = None) -> int:
-        return self.incr_sync(name, ttl)
+    async def incr(self, name: str, ttl: float | None = None, by: int = 1) -> int:
+        return self.incr_sync(name, ttl, by)
 
 
 class RedisState:
@@ -115,13 +115,13 @@ class RedisState:
         except Exception as error:  # noqa: BLE001
             raise SharedStateError(str(error)) from None
 
-    async def incr(self, name: str, ttl: float | None = None) -> int:
+    async def incr(self, name: str, ttl: float | None = None, by: int = 1) -> int:
         try:
             if not ttl:
-                return int(await self._client().incr(self._prefix + name))
+                return int(await self._client().incr(self._prefix + name, by))
             async with self._client().pipeline(transaction=True) as pipe:
                 pipe.set(self._prefix + name, 0, px=int(ttl * 1000), nx=True)  # the window starts now
-                pipe.incr(self._prefix + name)
+                pipe.incr(self._prefix + name, by)
                 return int((await pipe.execute())[1])
         except Exception as error:  # noqa: BLE001
             raise SharedStateError(str(error)) from None

@@ -120,3 +120,25 @@ def test_the_shared_counter_counts_across_processes_and_expires(settings):
         return counts
 
     assert asyncio.run(scenario()) == [1, 2, 3]
+
+
+def test_a_concurrent_burst_of_made_up_keys_cannot_slip_past_the_limit(database):
+    async def one(key: str) -> str:
+        try:
+            await callers.resolve_caller(key, "203.0.113.9")
+        except (AuthenticationFailed, RateLimited) as error:
+            return str(error.status)
+        return "ok"
+
+    async def burst():
+        return await asyncio.gather(*(one(crypto.new_relay_key()) for _ in range(300)))
+
+    statuses = asyncio.run(burst())
+    assert sorted(statuses) == ["401"] * LIMIT + ["429"] * (300 - LIMIT)
+    assert database.asked == LIMIT
+
+
+def test_lookups_that_find_a_key_are_not_failures(database):
+    assert asyncio.run(outcomes([ALICE_KEY] + [crypto.new_relay_key() for _ in range(LIMIT - 1)], "203.0.113.9")) == (
+        ["ok"] + ["401"] * (LIMIT - 1))
+    assert asyncio.run(outcomes([crypto.new_relay_key()], "203.0.113.9")) == ["401"]  # the limit-th failure
