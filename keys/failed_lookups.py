@@ -1,5 +1,5 @@
 """Failed relay-key lookups per client: a client presenting made-up keys is refused (429) before
-its guesses reach the database, for the rest of the minute (RELAY_KEY_FAILED_LOOKUPS_PER_MINUTE)."""
+its guesses reach the database, until a minute after its first failure (RELAY_KEY_FAILED_LOOKUPS_PER_MINUTE)."""
 from __future__ import annotations
 
 import math
@@ -20,8 +20,9 @@ class FailedLookups:
     cannot slip past the limit; each process remembers which clients are over, so refusing one
     again costs no store access at all."""
 
-    def __init__(self, clock=time.time) -> None:
+    def __init__(self, clock=time.monotonic, window: float = WINDOW_SECONDS) -> None:
         self._clock = clock
+        self._window = window
         self._refused_until: dict[str, float] = {}
 
     def refused(self, client: str) -> bool:
@@ -33,32 +34,26 @@ class FailedLookups:
             return False
         return True
 
-    def _name(self, client: str) -> str:
-        return f"failed-lookups:{int(self._clock() // WINDOW_SECONDS)}:{client}"
-
-    async def _add(self, client: str, amount: int) -> int | None:
-        """The client's count after adding `amount`; None when unlimited or the store is down."""
-        limit = settings.RELAY_KEY_FAILED_LOOKUPS_PER_MINUTE
-        if not limit:
+    async def _add(self, client: str, amount: int, refuse_from: int = 0) -> int | None:
+        """The client's count after adding `amount`, refusing the client from then on when it
+        reaches `refuse_from`; None when unlimited or the store is down."""
+        if not settings.RELAY_KEY_FAILED_LOOKUPS_PER_MINUTE:
             return None
-        name = self._name(client)
         try:
-            count = await state().incr(name, ttl=WINDOW_SECONDS, by=amount)
+            count, left = await state().count_in_window(f"failed-lookups:{client}", self._window, amount)
         except SharedStateError:
             return None  # per-client rate limits still apply; not worth refusing valid keys over
-        if amount > 0 and count > limit:
-            self._refuse(client)
+        if refuse_from and count >= refuse_from:
+            if len(self._refused_until) >= MAX_REMEMBERED:
+                self._refused_until.clear()
+            self._refused_until[client] = self._clock() + left
         return count
-
-    def _refuse(self, client: str) -> None:
-        if len(self._refused_until) >= MAX_REMEMBERED:
-            self._refused_until.clear()
-        self._refused_until[client] = (int(self._clock() // WINDOW_SECONDS) + 1) * WINDOW_SECONDS
 
     async def charge(self, client: str) -> bool:
         """Count a database lookup about to run; False (do not run it) past the limit."""
-        count = await self._add(client, 1)
-        return count is None or count <= settings.RELAY_KEY_FAILED_LOOKUPS_PER_MINUTE
+        limit = settings.RELAY_KEY_FAILED_LOOKUPS_PER_MINUTE
+        count = await self._add(client, 1, refuse_from=limit + 1)
+        return count is None or count <= limit
 
     async def refund(self, client: str) -> None:
         """The charged lookup found a key: it was no failure."""
@@ -66,14 +61,11 @@ class FailedLookups:
 
     async def failed(self, client: str) -> None:
         """Count a failure that needed no database lookup (a malformed key, a cached unknown one);
-        past the limit the client is refused from its next key on."""
-        count = await self._add(client, 1)
-        if count is not None and count >= settings.RELAY_KEY_FAILED_LOOKUPS_PER_MINUTE:
-            self._refuse(client)
+        the one reaching the limit refuses the client's next keys."""
+        await self._add(client, 1, refuse_from=settings.RELAY_KEY_FAILED_LOOKUPS_PER_MINUTE)
 
     def refusal(self, client: str) -> RateLimited:
-        until = self._refused_until.get(client) or (int(self._clock() // WINDOW_SECONDS) + 1) * WINDOW_SECONDS
-        wait = max(1, math.ceil(until - self._clock()))
+        wait = max(1, math.ceil(self._refused_until.get(client, 0.0) - self._clock()))
         return RateLimited(
             f"Too many requests with unknown relay keys from this client; retry in {wait} seconds "
             "with a valid key.",

@@ -46,15 +46,21 @@ class MemoryState:
         with self._lock:
             self._data[name] = (value, time.monotonic() + ttl if ttl else None)
 
-    def incr_sync(self, name: str, ttl: float | None = None, by: int = 1) -> int:
-        """Add `by`; a counter made here with `ttl` expires that long after its first count."""
+    def incr_sync(self, name: str) -> int:
+        with self._lock:
+            value = int(self._get(name, time.monotonic()) or 0) + 1
+            self._data[name] = (str(value), None)
+            return value
+
+    def count_in_window_sync(self, name: str, seconds: float, by: int = 1) -> tuple[int, float]:
+        """Add `by` to a counter that lives `seconds` from its first count: (count, seconds left)."""
         with self._lock:
             now = time.monotonic()
             current = self._get(name, now)
-            expires = self._data[name][1] if current is not None else (now + ttl if ttl else None)
+            expires = self._data[name][1] if current is not None else now + seconds
             value = int(current or 0) + by
             self._data[name] = (str(value), expires)
-            return value
+            return value, max(0.0, (expires or now) - now)
 
     def delete_sync(self, names: Iterable[str]) -> None:
         with self._lock:
@@ -67,8 +73,11 @@ class MemoryState:
     async def set(self, name: str, value: str, ttl: float | None = None) -> None:
         self.set_sync(name, value, ttl)
 
-    async def incr(self, name: str, ttl: float | None = None, by: int = 1) -> int:
-        return self.incr_sync(name, ttl, by)
+    async def incr(self, name: str) -> int:
+        return self.incr_sync(name)
+
+    async def count_in_window(self, name: str, seconds: float, by: int = 1) -> tuple[int, float]:
+        return self.count_in_window_sync(name, seconds, by)
 
 
 class RedisState:
@@ -115,14 +124,20 @@ class RedisState:
         except Exception as error:  # noqa: BLE001
             raise SharedStateError(str(error)) from None
 
-    async def incr(self, name: str, ttl: float | None = None, by: int = 1) -> int:
+    async def incr(self, name: str) -> int:
         try:
-            if not ttl:
-                return int(await self._client().incr(self._prefix + name, by))
+            return int(await self._client().incr(self._prefix + name))
+        except Exception as error:  # noqa: BLE001
+            raise SharedStateError(str(error)) from None
+
+    async def count_in_window(self, name: str, seconds: float, by: int = 1) -> tuple[int, float]:
+        try:
             async with self._client().pipeline(transaction=True) as pipe:
-                pipe.set(self._prefix + name, 0, px=int(ttl * 1000), nx=True)  # the window starts now
-                pipe.incr(self._prefix + name, by)
-                return int((await pipe.execute())[1])
+                pipe.set(self._prefix + name, 0, px=max(1, int(seconds * 1000)), nx=True)  # a new window
+                pipe.incrby(self._prefix + name, by)
+                pipe.pttl(self._prefix + name)
+                _, count, left_ms = await pipe.execute()
+            return int(count), max(0.0, int(left_ms) / 1000)
         except Exception as error:  # noqa: BLE001
             raise SharedStateError(str(error)) from None
 

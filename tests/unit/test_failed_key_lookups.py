@@ -27,25 +27,16 @@ class Database:
         return ALICE if key_hash == crypto.hash_key(ALICE_KEY) else None
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = 60 * 16_667 + 20.0  # 20 s into a minute
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def database(settings, monkeypatch):
     settings.REDIS_URL = ""
     settings.CACHE_KEY_PREFIX = f"unit-failed-{uuid.uuid4().hex}"
     settings.RELAY_AUTH_MODE = "managed"
     settings.RELAY_KEY_FAILED_LOOKUPS_PER_MINUTE = LIMIT
-    db, clock = Database(), Clock()
+    db = Database()
     monkeypatch.setattr(callers, "lookup", RelayKeyLookup(loader=db))
-    monkeypatch.setattr(callers, "failed_lookups", FailedLookups(clock=clock))
+    monkeypatch.setattr(callers, "failed_lookups", FailedLookups())
     monkeypatch.setattr(callers.pool, "entries", _no_entries)
-    db.clock = clock
     return db
 
 
@@ -92,27 +83,39 @@ def test_a_refused_client_keeps_its_known_key_and_others_are_not_refused(databas
     assert other_client == ["401"]
 
 
-def test_the_refusal_ends_with_its_minute_and_says_when(database):
-    async def scenario():
-        await outcomes([crypto.new_relay_key() for _ in range(LIMIT)], "203.0.113.9")
+def test_the_refusal_says_when_it_ends_and_ends_then(database, monkeypatch):
+    async def refusal():
         try:
             await callers.resolve_caller(crypto.new_relay_key(), "203.0.113.9")
         except RateLimited as error:
-            refusal = error
-        database.clock.now += 40  # the next minute
-        return refusal, await outcomes([crypto.new_relay_key()], "203.0.113.9")
+            return error
+        return None
 
-    refusal, later = asyncio.run(scenario())
-    assert refusal.code == "too_many_failed_key_lookups" and refusal.headers["Retry-After"] == "40"
-    assert later == ["401"]
+    async def scenario():
+        await outcomes([crypto.new_relay_key() for _ in range(LIMIT)], "203.0.113.9")
+        first = await refusal()
+        monkeypatch.setattr(callers, "failed_lookups", FailedLookups(window=0.2))  # a short window
+        await outcomes([crypto.new_relay_key() for _ in range(LIMIT)], "203.0.113.10")
+        assert await refusal_for("203.0.113.10")
+        deadline = asyncio.get_running_loop().time() + 5
+        while await refusal_for("203.0.113.10"):
+            assert asyncio.get_running_loop().time() < deadline, "the refusal did not end with its window"
+            await asyncio.sleep(0.05)  # polling the window's end with a deadline
+        return first
+
+    async def refusal_for(client: str) -> bool:
+        return (await outcomes([crypto.new_relay_key()], client)) == ["429"]
+
+    first = asyncio.run(scenario())
+    assert first.code == "too_many_failed_key_lookups" and 1 <= int(first.headers["Retry-After"]) <= 60
 
 
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="the Redis store runs in the shared-backend suite")
-def test_the_shared_counter_counts_across_processes_and_expires(settings):
+def test_the_window_counter_in_redis_counts_and_expires(settings):
     settings.REDIS_URL, settings.CACHE_KEY_PREFIX = os.environ["REDIS_URL"], f"unit-failed-{uuid.uuid4().hex}"
 
     async def scenario():
-        counts = [await state().incr("failed-lookups:w:c", ttl=0.2) for _ in range(3)]
+        counts = [(await state().count_in_window("failed-lookups:w:c", 0.2))[0] for _ in range(3)]
         deadline = asyncio.get_running_loop().time() + 5
         while (await state().get_many(["failed-lookups:w:c"]))[0] is not None:
             assert asyncio.get_running_loop().time() < deadline
