@@ -37,8 +37,8 @@ class FailedLookups:
     async def _add(self, client: str, amount: int, refuse_from: int = 0) -> int | None:
         """The client's count after adding `amount`, refusing the client from then on when it
         reaches `refuse_from`; None when unlimited or the store is down."""
-        if not settings.RELAY_KEY_FAILED_LOOKUPS_PER_MINUTE:
-            return None
+        if not settings.RELAY_KEY_FAILED_LOOKUPS_PER_MINUTE or not client:
+            return None  # no limit, or a caller that did not say who the client is
         try:
             count, left = await state().count_in_window(f"failed-lookups:{client}", self._window, amount)
         except SharedStateError:

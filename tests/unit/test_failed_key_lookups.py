@@ -145,3 +145,7 @@ def test_lookups_that_find_a_key_are_not_failures(database):
     assert asyncio.run(outcomes([ALICE_KEY] + [crypto.new_relay_key() for _ in range(LIMIT - 1)], "203.0.113.9")) == (
         ["ok"] + ["401"] * (LIMIT - 1))
     assert asyncio.run(outcomes([crypto.new_relay_key()], "203.0.113.9")) == ["401"]  # the limit-th failure
+
+
+def test_a_lookup_that_names_no_client_is_never_refused(database):
+    assert asyncio.run(outcomes([crypto.new_relay_key() for _ in range(LIMIT + 5)], "")) == ["401"] * (LIMIT + 5)
