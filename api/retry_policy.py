@@ -9,31 +9,14 @@ import asyncio
 import random
 import time
 from dataclasses import dataclass, field
-from email.utils import parsedate_to_datetime
 from typing import Awaitable, Callable
+
+from core.retry_after import parse_retry_after
 
 # 429: the rate limiter refused before the model ran. 502/503: a gateway or an overloaded
 # front answered instead of the API. 521/522/523: Cloudflare could not reach the origin at all.
 # 500 and 504 are not here: the origin may have run (and billed) the call before failing.
 RETRYABLE_STATUSES = frozenset({429, 502, 503, 521, 522, 523})
-
-
-def parse_retry_after(value: str | None, now: float) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or an HTTP date); None if absent or bad."""
-    if value is None or not value.strip():
-        return None
-    value = value.strip()
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
-        return None
-    if when is None:
-        return None
-    return max(0.0, when.timestamp() - now)
 
 
 @dataclass(frozen=True)

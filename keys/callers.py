@@ -12,7 +12,8 @@ from core.errors import AuthenticationFailed
 from core.upstream_key import LeasedKey
 from keys import crypto
 from keys.activity import activity
-from keys.lookup import KeyRecord, lookup
+from keys.failed_lookups import failed_lookups
+from keys.lookup import UNCHECKED, KeyRecord, lookup
 from keys.pool import PoolLease, model_not_allowed, pool
 from keys.shared_state import watch
 
@@ -52,8 +53,9 @@ def _missing_key_message(mode: str) -> str:
     return f"You didn't provide an API key. Send {what} as `Authorization: Bearer KEY`."
 
 
-async def resolve_caller(presented: str | None) -> Caller:
-    """The caller behind a presented key, or AuthenticationFailed (401) in the OpenAI envelope."""
+async def resolve_caller(presented: str | None, client: str = "") -> Caller:
+    """The caller behind a presented key, or AuthenticationFailed (401) in the OpenAI envelope;
+    `client` (keys.failed_lookups) is refused with a 429 once its failed lookups pass the limit."""
     mode = settings.RELAY_AUTH_MODE
     if not presented:
         raise AuthenticationFailed(_missing_key_message(mode))
@@ -63,20 +65,50 @@ async def resolve_caller(presented: str | None) -> Caller:
         raise AuthenticationFailed(
             "This relay accepts only relay keys (they start with `rk-`); ask its operator for one."
         )
-    record = await _find(presented)
+    record = await _find(presented, client)
     activity.relay_key_used(record.id)
     lease = PoolLease(pool, record.allowed_models)
     await pool.entries()  # so the key below is a real one; the lease may still change it
     return Caller(LeasedKey(pool.first_secret(), lease), record.fingerprint, record)
 
 
-async def _find(presented: str) -> KeyRecord:
+async def _look_up(key_hash: str, client: str) -> KeyRecord | None:
+    """The caches first; SQL only for a client under its failed-lookup limit, charged in advance
+    (so a burst of guesses in flight cannot pass it) and refunded when the key exists."""
+    charged = False
+
+    async def may_load() -> bool:
+        nonlocal charged
+        if failed_lookups.refused(client):
+            return False
+        charged = True
+        return await failed_lookups.charge(client)
+
+    record = await lookup.find(key_hash, watch.version, may_load)
+    if record is UNCHECKED:
+        raise failed_lookups.refusal(client)
+    if charged and record is not None:
+        await failed_lookups.refund(client)
+    elif not charged and record is None:
+        await _failed_without_lookup(client)  # a key the caches know to be unknown
+    return record
+
+
+async def _failed_without_lookup(client: str) -> None:
+    if failed_lookups.refused(client):
+        raise failed_lookups.refusal(client)
+    await failed_lookups.failed(client)
+
+
+async def _find(presented: str, client: str) -> KeyRecord:
     if await watch.changed():
         lookup.clear()
         pool.mark_stale()
-    record = None
     if crypto.well_formed(presented):
-        record = await lookup.find(crypto.hash_key(presented), watch.version)
+        record = await _look_up(crypto.hash_key(presented), client)
+    else:
+        record = None
+        await _failed_without_lookup(client)
     if record is None:
         raise AuthenticationFailed("Incorrect API key provided. Check the relay key you sent.")
     if not record.enabled:

@@ -9,6 +9,7 @@ import json
 import logging
 import time
 from dataclasses import asdict, dataclass
+from typing import Awaitable, Callable
 
 from django.conf import settings
 
@@ -76,8 +77,13 @@ class RelayKeyLookup:
         self._generation += 1
         self._memory.clear()
 
-    async def find(self, key_hash: str, version: str) -> KeyRecord | None:
-        """The record for a key hash, or None for a key that does not exist."""
+    async def find(self, key_hash: str, version: str,
+                   may_load: Callable[[], Awaitable[bool]] | None = None) -> KeyRecord | None:
+        """The record for a key hash, or None for a key that does not exist.
+
+        Before asking SQL, `may_load` (keys.failed_lookups) is asked; when it says no, the answer
+        is UNCHECKED and nothing is looked up or written.
+        """
         now = self._clock()
         hit = self._memory.get(key_hash)
         if hit is not None and hit[1] > now:
@@ -87,6 +93,8 @@ class RelayKeyLookup:
         cached = await self._shared_get(name)
         if cached is not None:
             record = None if cached == _MISSING else KeyRecord.from_json(cached)
+        elif may_load is not None and not await may_load():
+            return UNCHECKED
         else:
             record = await run_db(self._loader, key_hash)
             await self._shared_set(name, record.to_json() if record else _MISSING)
@@ -109,5 +117,8 @@ class RelayKeyLookup:
         except SharedStateError:
             pass
 
+
+# What find(load=False) answers for a key neither cache knows (never stored, never a real record).
+UNCHECKED = KeyRecord(0, "", "", "", False, None, (), "")
 
 lookup = RelayKeyLookup()

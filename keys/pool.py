@@ -3,7 +3,8 @@
 Order (UPSTREAM_KEY_POLICY): `round_robin` deals turns from a counter shared by all processes to
 the usable keys in id order; `least_recently_used` takes the key whose last use (shared) is oldest.
 A key refused with 401/403, 402, 429 or an insufficient-credit error cools down for
-UPSTREAM_KEY_COOLDOWN_SECONDS (longer if 1min.ai's Retry-After says so); the cool-down is shared.
+UPSTREAM_KEY_COOLDOWN_SECONDS (longer if 1min.ai's Retry-After says so, capped by
+UPSTREAM_COOLDOWN_MAX_SECONDS; shorter for the last usable key); the cool-down is shared.
 """
 from __future__ import annotations
 
@@ -17,14 +18,13 @@ from typing import Any
 from django.conf import settings
 
 from core.errors import AuthenticationFailed, PermissionDenied, RateLimited, RelayError
+from core.retry_after import parse_retry_after
 from keys import crypto
 from keys.activity import activity
 from core.db_thread import run_db
 from keys.shared_state import SharedStateError, state
 
 logger = logging.getLogger(__name__)
-
-MAX_COOLDOWN_SECONDS = 3600.0
 
 
 @dataclass(frozen=True)
@@ -54,12 +54,18 @@ def failure_reason(error: RelayError) -> str | None:
     return None
 
 
-def _cooldown_seconds(error: RelayError) -> float:
+def _cooldown_seconds(error: RelayError, now: float, last_key: bool) -> float:
+    """UPSTREAM_KEY_COOLDOWN_SECONDS, or 1min.ai's Retry-After (seconds or a date) when longer,
+    never over UPSTREAM_COOLDOWN_MAX_SECONDS. The pool's last usable key, refused without a
+    Retry-After, rests only UPSTREAM_LAST_KEY_COOLDOWN_SECONDS: benching it would refuse every
+    managed client for the whole cool-down over what may be one bad answer."""
+    asked = parse_retry_after(error.headers.get("Retry-After"), now)
     seconds = settings.UPSTREAM_KEY_COOLDOWN_SECONDS
-    retry_after = error.headers.get("Retry-After", "")
-    if retry_after.isdigit():
-        seconds = max(seconds, float(retry_after))
-    return min(seconds, MAX_COOLDOWN_SECONDS)
+    if last_key and asked is None:
+        seconds = min(seconds, settings.UPSTREAM_LAST_KEY_COOLDOWN_SECONDS)
+    if asked is not None:
+        seconds = max(seconds, asked)
+    return min(seconds, settings.UPSTREAM_COOLDOWN_MAX_SECONDS)
 
 
 def _load_entries() -> list[PoolEntry]:
@@ -117,6 +123,15 @@ class Pool:
                 if until > now:
                     cooling[entry.id] = until
         return cooling
+
+    def now(self) -> float:
+        return self._clock()
+
+    async def others_usable(self, entry: PoolEntry) -> bool:
+        """Whether a key other than `entry` may serve calls now (enabled, not cooling)."""
+        entries = await self.entries()
+        cooling = await self.cooling(entries)
+        return any(e.id != entry.id and e.id not in cooling for e in entries)
 
     async def choose(self, exclude: set[int]) -> PoolEntry | None:
         entries = await self.entries()
@@ -220,7 +235,8 @@ class PoolLease:
                 return entry.secret  # a concurrent call of this request already moved on
             if entry is None:
                 raise error
-            await self._pool.cool_down(entry, reason, _cooldown_seconds(error))
+            last_key = not await self._pool.others_usable(entry)
+            await self._pool.cool_down(entry, reason, _cooldown_seconds(error, self._pool.now(), last_key))
             activity.upstream_failed(entry.id, reason)
             self._tried.add(entry.id)
             self._current = await self._pool.choose(self._tried)

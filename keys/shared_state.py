@@ -52,6 +52,16 @@ class MemoryState:
             self._data[name] = (str(value), None)
             return value
 
+    def count_in_window_sync(self, name: str, seconds: float, by: int = 1) -> tuple[int, float]:
+        """Add `by` to a counter that lives `seconds` from its first count: (count, seconds left)."""
+        with self._lock:
+            now = time.monotonic()
+            current = self._get(name, now)
+            expires = self._data[name][1] if current is not None else now + seconds
+            value = int(current or 0) + by
+            self._data[name] = (str(value), expires)
+            return value, max(0.0, (expires or now) - now)
+
     def delete_sync(self, names: Iterable[str]) -> None:
         with self._lock:
             for name in names:
@@ -65,6 +75,9 @@ class MemoryState:
 
     async def incr(self, name: str) -> int:
         return self.incr_sync(name)
+
+    async def count_in_window(self, name: str, seconds: float, by: int = 1) -> tuple[int, float]:
+        return self.count_in_window_sync(name, seconds, by)
 
 
 class RedisState:
@@ -114,6 +127,17 @@ class RedisState:
     async def incr(self, name: str) -> int:
         try:
             return int(await self._client().incr(self._prefix + name))
+        except Exception as error:  # noqa: BLE001
+            raise SharedStateError(str(error)) from None
+
+    async def count_in_window(self, name: str, seconds: float, by: int = 1) -> tuple[int, float]:
+        try:
+            async with self._client().pipeline(transaction=True) as pipe:
+                pipe.set(self._prefix + name, 0, px=max(1, int(seconds * 1000)), nx=True)  # a new window
+                pipe.incrby(self._prefix + name, by)
+                pipe.pttl(self._prefix + name)
+                _, count, left_ms = await pipe.execute()
+            return int(count), max(0.0, int(left_ms) / 1000)
         except Exception as error:  # noqa: BLE001
             raise SharedStateError(str(error)) from None
 

@@ -1,4 +1,5 @@
-"""Who is calling: the one `client_ip(request)`, trusting X-Forwarded-For only from TRUSTED_PROXIES."""
+"""Who is calling: the one `client_ip(request)`, trusting X-Forwarded-For only from TRUSTED_PROXIES,
+and `client_group(ip)`, the identity limits and usage count by (an IPv6 client is its network)."""
 from __future__ import annotations
 
 import ipaddress
@@ -80,3 +81,18 @@ def client_ip(request: Any, networks: tuple[IPNetwork, ...] | None = None) -> st
         if not _is_trusted(address, networks):
             return str(address)
     return str(current)
+
+
+@lru_cache(maxsize=4096)
+def _group(ip: str, prefix: int) -> str:
+    address = parse_address(ip)
+    if not isinstance(address, ipaddress.IPv6Address) or prefix >= 128:
+        return ip
+    return str(ipaddress.IPv6Network((address, prefix), strict=False))
+
+
+def client_group(ip: str) -> str:
+    """The client an address belongs to: an IPv4 address is itself; an IPv6 address is its
+    network of CLIENT_IPV6_PREFIX bits ("2001:db8:1:2::/64"), since one host or subscriber is
+    handed a whole /64 and can rotate through it at will."""
+    return _group(ip, settings.CLIENT_IPV6_PREFIX)

@@ -166,7 +166,8 @@ class RedisCounters:
         spec = {"window": WINDOW_MS, "cost": cost, "id": request_id, "subjects": spec_subjects}
         if now_ms is not None:
             spec["now"] = now_ms
-        raw = await self._script("admit")(keys=keys, args=[json.dumps(spec)])
+        script = self._script("admit")
+        raw = await shared_redis.run(lambda: script(keys=keys, args=[json.dumps(spec)]))
         return _outcome(json.loads(raw))
 
     async def settle(self, request_id: str, subjects: list[Subject], reserved: int, actual: int) -> None:
@@ -184,7 +185,8 @@ class RedisCounters:
                 budgets.append(len(keys))
         if keys:
             spec = {"id": request_id, "delta": delta, "hashes": hashes, "budgets": budgets}
-            await self._script("settle")(keys=keys, args=[json.dumps(spec)])
+            script = self._script("settle")
+            await shared_redis.run(lambda: script(keys=keys, args=[json.dumps(spec)]))
 
 
 def _outcome(raw: dict) -> Outcome:

@@ -17,6 +17,7 @@ from django.conf import settings
 from core.call_context import CallContext
 from core.errors import PayloadTooLarge, PermissionDenied, RateLimited, RelayError
 from quotas import rate_headers, shared_redis
+from quotas.client_identity import client_group
 from quotas.counters import Budget, Counters, Denial, MemoryCounters, Outcome, Subject
 from quotas.policies import Limits, PolicyTable, book
 from quotas.token_estimate import Estimate
@@ -37,6 +38,7 @@ class LimiterState:
         self.redis: Counters | None = None
         self.unmetered = 0  # calls let through without a check (fail-open), since start
         self._last_warning = 0.0
+        self._last_busy_warning = 0.0
 
     def counters(self) -> Counters:
         if not shared_redis.enabled():
@@ -46,6 +48,13 @@ class LimiterState:
 
             self.redis = RedisCounters()
         return self.redis
+
+    def note_busy(self, error: BaseException) -> None:
+        now = time.monotonic()
+        if now - self._last_busy_warning > 10:
+            self._last_busy_warning = now
+            logger.warning("limits could not be checked in time (%s) while Redis answers: this process is "
+                           "saturated; calls refused with 503 rate_limiter_busy", error)
 
     def note_outage(self, error: BaseException) -> None:
         if settings.RATE_LIMIT_FAIL_MODE == "open":
@@ -180,12 +189,24 @@ async def _count(call: CallContext, request_id: str, subjects: list[Subject], co
             await _seed(subjects, outcome.needs_seed)
             outcome = await counters.admit(request_id, subjects, cost)
         return outcome
-    except shared_redis.ERRORS as error:
-        shared_redis.trip()
-        return _outage(call, error)
+    except shared_redis.Unavailable as error:
+        return _outage(call, error.__cause__ or error)
+    except shared_redis.Busy as error:
+        raise _busy(error) from None
     except UsageUnavailable as error:
         logger.error("budget counts unavailable: %s", error)
         return _outage(call, error)
+
+
+def _busy(error: shared_redis.Busy) -> RelayError:
+    """Redis is up but this process could not reach it in time: neither fail mode applies (the
+    limits are not down), so the call is refused as the client's own burst would be."""
+    limiter.note_busy(error)
+    return RelayError(
+        "The relay is too busy to check rate limits in time, so it refuses this request. "
+        "Retry after a short wait.",
+        status=503, type="server_error", code="rate_limiter_busy", headers=rate_headers.retry_after(1000),
+    )
 
 
 def _outage(call: CallContext, error: BaseException) -> None:
@@ -212,7 +233,7 @@ async def admit(call: CallContext, estimate: Estimate, table: PolicyTable | None
     _check_access(call, estimate, table, limits)
     cost = _cost(estimate, limits, keyed=bool(call.key_fingerprint))
     now = datetime.now(timezone.utc)
-    subjects = [_subject(f"ip:{call.client_ip}", limits[0], now)]
+    subjects = [_subject(f"ip:{client_group(call.client_ip)}", limits[0], now)]
     if call.key_fingerprint:
         subjects.append(_subject(f"key:{call.key_fingerprint}", limits[1], now))
     request_id = os.urandom(12).hex()
@@ -226,8 +247,8 @@ async def admit(call: CallContext, estimate: Estimate, table: PolicyTable | None
         actual = finished.prompt_tokens + finished.completion_tokens
         try:
             await limiter.counters().settle(request_id, subjects, cost, actual)
-        except shared_redis.ERRORS:
-            shared_redis.trip()  # the reservation simply ages out of the window
+        except (shared_redis.Unavailable, shared_redis.Busy):
+            pass  # the reservation simply ages out of the window
 
     call.on_finish(settle)
     return Admission(rate_headers.headers(subjects, outcome))

@@ -9,6 +9,7 @@ import asyncio
 import logging
 import time
 import weakref
+from typing import Awaitable, Callable, TypeVar
 
 import redis
 import redis.asyncio as aioredis
@@ -17,15 +18,27 @@ from django.conf import settings
 from relay_site import redis_connections
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
-# What a Redis outage looks like from redis-py, whichever layer notices it first.
+# What a failed Redis call looks like from redis-py, whichever layer notices it first.
 ERRORS = (redis.exceptions.RedisError, OSError, asyncio.TimeoutError)
 
-RETRY_SECONDS = 1.0  # after a failure, callers skip Redis this long instead of each waiting for a timeout
+RETRY_SECONDS = 1.0  # after an outage, callers skip Redis this long instead of each waiting for it
 _down_until = 0.0
+_tripped = False
+_last_success = float("-inf")
 
 _clients: "weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, aioredis.Redis]" = weakref.WeakKeyDictionary()
 _sync_client: redis.Redis | None = None
+
+
+class Unavailable(Exception):
+    """Redis is down: a connection failed, or nothing asked of it answered within the bound."""
+
+
+class Busy(Exception):
+    """No connection or answer within the bound while Redis kept answering other calls: this
+    process (its event loop or its connection pool) is saturated, Redis is not down."""
 
 
 def enabled() -> bool:
@@ -33,13 +46,56 @@ def enabled() -> bool:
 
 
 def trip() -> None:
-    """Note a failure: for RETRY_SECONDS, `reachable()` says no without trying."""
-    global _down_until
+    """Note an outage: for RETRY_SECONDS, `reachable()` says no without trying."""
+    global _down_until, _tripped
     _down_until = time.monotonic() + RETRY_SECONDS
+    _tripped = True
 
 
 def reachable() -> bool:
-    return time.monotonic() >= _down_until
+    """Whether to try Redis now. After an outage, once RETRY_SECONDS have passed, one caller
+    tries (the others keep skipping for as long as its call may take) and its success re-opens."""
+    global _down_until
+    now = time.monotonic()
+    if now < _down_until:
+        return False
+    if _tripped:
+        _down_until = now + 3 * settings.RATE_LIMIT_REDIS_TIMEOUT  # pool wait, connect, answer
+    return True
+
+
+def _succeeded() -> None:
+    global _last_success, _tripped, _down_until
+    _last_success = time.monotonic()
+    if _tripped:
+        _tripped, _down_until = False, 0.0
+
+
+def _timed_out(error: BaseException) -> bool:
+    """A wait ran out (for a pooled connection, to connect, for an answer), as opposed to a refusal."""
+    if isinstance(error, (redis.exceptions.TimeoutError, asyncio.TimeoutError)):
+        return True
+    # BlockingConnectionPool reports its wait running out as ConnectionError("No connection available.").
+    return isinstance(error, redis.exceptions.ConnectionError) and isinstance(error.__cause__, asyncio.TimeoutError)
+
+
+async def run(command: Callable[[], Awaitable[T]]) -> T:
+    """Run one Redis call; on failure raise Unavailable (and trip) or Busy (and do not).
+
+    A wait that runs out while some other call succeeded since this one started says the
+    process is busy, not that Redis is down (a busy event loop reads replies late; a saturated
+    pool hands out connections late). Only refusals, and waits with no success meanwhile, trip.
+    """
+    started = time.monotonic()
+    try:
+        result = await command()
+    except ERRORS as error:
+        if _timed_out(error) and _last_success >= started:
+            raise Busy(type(error).__name__) from error
+        trip()
+        raise Unavailable(type(error).__name__) from error
+    _succeeded()
+    return result
 
 
 def key(name: str) -> str:
@@ -52,11 +108,18 @@ def _options() -> dict:
 
 
 def client() -> aioredis.Redis:
-    """This loop's client (daphne has one loop per process; tests may run others)."""
+    """This loop's client (daphne has one loop per process; tests may run others).
+
+    Its pool holds at most RATE_LIMIT_REDIS_MAX_CONNECTIONS; a caller finding them all in use
+    waits (up to RATE_LIMIT_REDIS_TIMEOUT) for one instead of failing.
+    """
     loop = asyncio.get_running_loop()
     found = _clients.get(loop)
     if found is None:
-        found = redis_connections.async_client(max_connections=200, **_options())
+        found = redis_connections.async_client(
+            pool_timeout=settings.RATE_LIMIT_REDIS_TIMEOUT,
+            max_connections=settings.RATE_LIMIT_REDIS_MAX_CONNECTIONS, **_options(),
+        )
         _clients[loop] = found
     return found
 
@@ -73,9 +136,8 @@ async def get(name: str) -> bytes | None:
     if not enabled() or not reachable():
         return None
     try:
-        value = await client().get(key(name))
-    except ERRORS:
-        trip()
+        value = await run(lambda: client().get(key(name)))
+    except (Unavailable, Busy):
         return None
     return b"" if value is None else value
 

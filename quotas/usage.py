@@ -24,6 +24,7 @@ from django.db.models import F, Sum
 
 from core.call_context import CallContext
 from core.db_thread import run_db
+from quotas.client_identity import client_group
 
 logger = logging.getLogger(__name__)
 MAX_BUFFERED = 200_000  # while the database is down, keep this many rows and drop older ones
@@ -34,7 +35,7 @@ def row_of(call: CallContext) -> dict[str, Any]:
     latency = call.latency_ms
     return {
         "time": datetime.fromtimestamp(time.time() - latency / 1000, tz=timezone.utc),
-        "client_ip": call.client_ip[:45],
+        "client_ip": client_group(call.client_ip)[:45],  # an IPv6 client by its network
         "key_fingerprint": call.key_fingerprint or "",
         "endpoint": call.endpoint[:64],
         "model": (call.model or "")[:128],

@@ -12,8 +12,16 @@ import redis.sentinel
 from django.conf import settings
 
 
-def async_client(**options: Any) -> redis.asyncio.Redis:
-    """A pooled asyncio client for the current master; with Sentinel it follows a failover."""
+def async_client(pool_timeout: float | None = None, **options: Any) -> redis.asyncio.Redis:
+    """A pooled asyncio client for the current master; with Sentinel it follows a failover.
+
+    With `pool_timeout`, a caller finding every connection (`max_connections`) in use waits up to
+    that long for one to be released instead of failing at once (without Sentinel, whose pool
+    has no cap).
+    """
+    if pool_timeout is not None and not settings.REDIS_SENTINELS:
+        pool = redis.asyncio.BlockingConnectionPool.from_url(settings.REDIS_URL, timeout=pool_timeout, **options)
+        return redis.asyncio.Redis(connection_pool=pool)
     return _client(redis.asyncio.Redis, redis.asyncio.sentinel, options)
 
 

@@ -6,6 +6,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from django.core.exceptions import ImproperlyConfigured
 
 from relay_site.env import (
     env_bool,
@@ -289,12 +290,19 @@ UPSTREAM_KEY_POLICY = env_choice(
     "UPSTREAM_KEY_POLICY", "round_robin", ("round_robin", "least_recently_used")
 )
 UPSTREAM_KEY_COOLDOWN_SECONDS = env_float("UPSTREAM_KEY_COOLDOWN_SECONDS", 60.0)
+# The longest cool-down whatever 1min.ai's Retry-After asks (it has asked for an hour).
+UPSTREAM_COOLDOWN_MAX_SECONDS = env_float("UPSTREAM_COOLDOWN_MAX_SECONDS", 300.0)
+# The cool-down of the pool's last usable key when 1min.ai refuses it without a Retry-After.
+UPSTREAM_LAST_KEY_COOLDOWN_SECONDS = env_float("UPSTREAM_LAST_KEY_COOLDOWN_SECONDS", 5.0)
 # Longest a process trusts its copy of a relay key or of the pool without asking again.
 RELAY_KEY_CACHE_SECONDS = env_float("RELAY_KEY_CACHE_SECONDS", 60.0)
 # How often a process checks the shared change counter (revocations reach it this fast).
 RELAY_KEY_SYNC_SECONDS = env_float("RELAY_KEY_SYNC_SECONDS", 2.0)
 # Relay-key last-used times and upstream-key counts are written at most this often per process.
 RELAY_KEY_ACTIVITY_FLUSH_SECONDS = env_float("RELAY_KEY_ACTIVITY_FLUSH_SECONDS", 10.0)
+# Lookups of unknown relay keys a client (IP, or IPv6 network) may cause per minute; past it, its
+# unknown keys get a 429 without reaching the database for the rest of the minute. 0: no limit.
+RELAY_KEY_FAILED_LOOKUPS_PER_MINUTE = env_int("RELAY_KEY_FAILED_LOOKUPS_PER_MINUTE", 30, minimum=0)
 
 # --- media endpoints (images, audio) ------------------------------------------------------------
 # Used when a client names no image model; if it is not an active image model, the first one is.
@@ -307,6 +315,11 @@ ASSET_FETCH_MAX_BYTES = env_int("ASSET_FETCH_MAX_BYTES", 100 * 1024 * 1024, mini
 # --- Limits, quotas and usage accounting (quotas/) ---------------------------------------------
 # Peers whose X-Forwarded-For is believed (comma-separated CIDRs); everyone else is REMOTE_ADDR.
 TRUSTED_PROXIES = env_list("TRUSTED_PROXIES", [])
+# IPv6 clients are counted by network: addresses sharing their first CLIENT_IPV6_PREFIX bits are
+# one client for limits and usage (one /64 is what a single host or subscriber is given).
+CLIENT_IPV6_PREFIX = env_int("CLIENT_IPV6_PREFIX", 64, minimum=0)
+if CLIENT_IPV6_PREFIX > 128:
+    raise ImproperlyConfigured(f"CLIENT_IPV6_PREFIX must be at most 128, not {CLIENT_IPV6_PREFIX}")
 RATE_LIMITS_ENABLED = env_bool("RATE_LIMITS_ENABLED", True)
 # The default policy's values; the admin's "default" policy inherits them for every blank field.
 RATE_LIMIT_REQUESTS_PER_MINUTE = env_int("RATE_LIMIT_REQUESTS_PER_MINUTE", 180, minimum=0)
@@ -316,7 +329,13 @@ RATE_LIMIT_MONTHLY_TOKENS = env_int("RATE_LIMIT_MONTHLY_TOKENS", 0, minimum=0)
 RATE_LIMIT_ALLOWED_MODELS = env_list("RATE_LIMIT_ALLOWED_MODELS", [])
 RATE_LIMIT_DEFAULT_OUTPUT_TOKENS = env_int("RATE_LIMIT_DEFAULT_OUTPUT_TOKENS", 1024, minimum=0)
 RATE_LIMIT_FAIL_MODE = env_str("RATE_LIMIT_FAIL_MODE", "open").strip().lower()
-RATE_LIMIT_REDIS_TIMEOUT = env_float("RATE_LIMIT_REDIS_TIMEOUT", 0.5, minimum=0.01)
+# The longest a limit check waits on Redis for each of: a free pooled connection, connecting, an
+# answer. A healthy Redis answers in milliseconds; this bound is for a busy process (a late event
+# loop reads replies late) and a hung Redis. Only refusals, or waits with nothing answering
+# meanwhile, count as an outage (see docs/limits.md).
+RATE_LIMIT_REDIS_TIMEOUT = env_float("RATE_LIMIT_REDIS_TIMEOUT", 5.0, minimum=0.01)
+# Connections each process keeps to Redis for the limits; more callers wait for one.
+RATE_LIMIT_REDIS_MAX_CONNECTIONS = env_int("RATE_LIMIT_REDIS_MAX_CONNECTIONS", 50, minimum=1)
 QUOTA_POLICY_REFRESH_SECONDS = env_float("QUOTA_POLICY_REFRESH_SECONDS", 2.0, minimum=0.0)
 USAGE_ENABLED = env_bool("USAGE_ENABLED", True)
 USAGE_FLUSH_SECONDS = env_float("USAGE_FLUSH_SECONDS", 1.0, minimum=0.01)

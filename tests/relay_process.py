@@ -95,6 +95,7 @@ def base_env(sim_url: str, workdir: Path) -> dict[str, str]:
             # Generous limits so tests of other things are never throttled; limit tests lower them.
             "RATE_LIMIT_REQUESTS_PER_MINUTE": "100000",
             "RATE_LIMIT_TOKENS_PER_MINUTE": "100000000",
+            "RELAY_KEY_FAILED_LOOKUPS_PER_MINUTE": "100000",
         }
     )
     shared_db = os.environ.get("RELAY_TEST_E2E_DATABASE_URL")

@@ -15,7 +15,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # Everything that touches the database or Redis (the rest ran in suite 1 and is backend-free).
-BACKEND_TESTS = ["tests/e2e", "tests/operations", "tests/unit/test_response_store.py", "tests/unit/test_counters.py"]
+BACKEND_TESTS = ["tests/e2e", "tests/operations", "tests/unit/test_response_store.py", "tests/unit/test_counters.py",
+                 "tests/unit/test_failed_key_lookups.py"]
 REDIS_TEST_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
 

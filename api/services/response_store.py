@@ -50,6 +50,22 @@ async def delete(response_id: str, key_fingerprint: str) -> None:
         raise _not_found(response_id)
 
 
+async def history_items_for(body: Any, key_fingerprint: str | None) -> list[dict[str, Any]]:
+    """The stored items a request's `previous_response_id` puts in front of its prompt, for the
+    token reservation; nothing when there is none, it is unknown (the service answers 404) or the
+    database fails (the service meets and reports the same failure)."""
+    previous = body.get("previous_response_id") if isinstance(body, dict) else None
+    if not isinstance(previous, str) or not previous or not key_fingerprint:
+        return []
+    try:
+        return (await history(previous, key_fingerprint)).items
+    except NotFound:
+        return []
+    except Exception:  # noqa: BLE001
+        logger.warning("could not read the history of a previous response for its reservation", exc_info=True)
+        return []
+
+
 async def history(previous_response_id: str, key_fingerprint: str) -> History:
     """Every stored turn up to and including `previous_response_id`: its inputs then its outputs.
 

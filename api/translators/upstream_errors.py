@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 import json
+import math
 import re
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,6 +15,7 @@ from core.errors import (
     RelayError,
     UpstreamError,
 )
+from core.retry_after import parse_retry_after
 
 # Provider request ids and URLs in upstream details are internal; clients never see them.
 _INTERNAL = re.compile(
@@ -102,9 +105,10 @@ def _parse(body: bytes) -> tuple[str | None, str, Details]:
     return None, text[:500], Details([])
 
 
-def _retry_after(headers: dict[str, str]) -> dict[str, str]:
-    value = headers.get("retry-after")
-    return {"Retry-After": value} if value and value.strip().isdigit() else {}
+def _retry_after(headers: dict[str, str], now: float | None = None) -> dict[str, str]:
+    """Retry-After as delta-seconds, whichever form 1min.ai sent (seconds or an HTTP date)."""
+    wait = parse_retry_after(headers.get("retry-after"), time.time() if now is None else now)
+    return {} if wait is None else {"Retry-After": str(math.ceil(wait))}
 
 
 def _provider_error(message: str, found: Details) -> RelayError | None:

@@ -16,11 +16,12 @@ from core.call_context import CallContext, tracked
 from core.identity import presented_key
 from core.errors import NotFound
 from api.request_schemas import ONLINE_SUFFIX
+from api.services import response_store
 from api.streaming import STREAM_HEADERS
 from keys.callers import Caller, resolve_caller
 from quotas import limits, usage
-from quotas.client_identity import client_ip
-from quotas.token_estimate import TEXT_GENERATION_PATHS, Estimate, from_body
+from quotas.client_identity import client_group, client_ip
+from quotas.token_estimate import TEXT_GENERATION_PATHS, Estimate, from_body, with_history
 
 
 class RelayView(APIView):
@@ -82,6 +83,7 @@ class RelayView(APIView):
         if key and request.method in ("POST", "PUT", "PATCH") and _is_json(request):
             try:
                 estimate = from_body(request.data, request.path in TEXT_GENERATION_PATHS)
+                estimate = with_history(estimate, await response_store.history_items_for(request.data, self.call.key_fingerprint))
             except Exception as error:  # noqa: BLE001 - DRF forgets a parse error once raised
                 parse_error = error
         self.admission = await limits.admit(self.call, estimate)
@@ -98,7 +100,7 @@ class RelayView(APIView):
         self._caller: Caller | None = None
         self._caller_error: Exception | None = None
         try:
-            self._caller = await resolve_caller(presented_key(request))
+            self._caller = await resolve_caller(presented_key(request), client_group(self.call.client_ip))
         except Exception as error:  # noqa: BLE001 - raised again by key_of()
             self._caller_error = error
 

@@ -1,4 +1,6 @@
 """Client identity: X-Forwarded-For counts only when the peer is a trusted proxy."""
+import uuid
+
 import httpx
 
 from tests.quota_fixtures import RPM, Client, limited, limited_relays  # noqa: F401
@@ -33,3 +35,19 @@ def test_a_spoofed_header_from_an_untrusted_peer_changes_nothing(relay, sim):
 
     (row,) = wait_for_rows(lambda: usage_of(relay, fingerprint(key)), 1)
     assert row["client_ip"] == "127.0.0.1"
+
+
+def fresh_ipv6_network() -> str:
+    """A /64 of the documentation range no other test uses, as its first four groups."""
+    n = uuid.uuid4().int
+    return f"2001:db8:{n % 65536:x}:{(n >> 16) % 65536:x}"
+
+
+def test_addresses_within_one_ipv6_64_are_one_client(limited, sim):
+    network = fresh_ipv6_network()
+    rotating = [Client([limited], ip=f"{network}:{n:x}::{n + 1:x}") for n in range(RPM + 5)]
+    statuses = [caller.chat().status_code for caller in rotating]  # a new key and address each time
+    assert statuses == [200] * RPM + [429] * 5
+    assert Client([limited], ip=f"{fresh_ipv6_network()}::1").chat().status_code == 200  # another /64
+    (row,) = wait_for_rows(lambda: usage_of(limited, rotating[0].fingerprint), 1)
+    assert row["client_ip"] == f"{network}::/64"

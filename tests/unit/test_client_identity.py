@@ -55,3 +55,18 @@ def test_a_bad_trusted_proxy_setting_fails_loudly():
 def test_it_reads_addresses_as_proxies_write_them(text, expected):
     address = parse_address(text)
     assert (str(address) if address else None) == expected
+
+
+@pytest.mark.parametrize("prefix, ip, expected", [
+    (64, "2001:db8:1:2:aaaa:bbbb:cccc:dddd", "2001:db8:1:2::/64"),
+    (64, "2001:db8:1:2::1", "2001:db8:1:2::/64"),
+    (48, "2001:db8:1:2::1", "2001:db8:1::/48"),
+    (128, "2001:db8:1:2::1", "2001:db8:1:2::1"),
+    (64, "198.51.100.7", "198.51.100.7"),  # IPv4 is counted per address
+    (64, "unknown", "unknown"),
+])
+def test_an_ipv6_client_is_its_network_of_the_configured_prefix(settings, prefix, ip, expected):
+    from quotas.client_identity import client_group
+
+    settings.CLIENT_IPV6_PREFIX = prefix
+    assert client_group(ip) == expected

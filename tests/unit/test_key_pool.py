@@ -1,10 +1,11 @@
 """The upstream key pool's order, cool-downs and failover, on the suite's shared state (memory or Redis)."""
 import asyncio
 import uuid
+from email.utils import formatdate
 
 import pytest
 
-from core.errors import AuthenticationFailed, InvalidRequest, PermissionDenied, RelayError, UpstreamError
+from core.errors import AuthenticationFailed, InvalidRequest, PermissionDenied, RateLimited, RelayError, UpstreamError
 from api.translators.upstream_errors import upstream_error
 from keys.pool import Pool, PoolEntry, PoolLease, failure_reason
 
@@ -182,3 +183,45 @@ def test_concurrent_calls_of_one_request_fail_over_together():
     outcomes, cooling = asyncio.run(scenario())
     assert len(outcomes) == 3 and len(set(outcomes)) == 1 and "secret-a" not in outcomes
     assert set(cooling) == {1}  # a cooled once, not once per upload
+
+
+def rate_limited_until(when: float) -> RelayError:
+    return RateLimited("1min.ai rate limit", headers={"Retry-After": formatdate(when, usegmt=True)})
+
+
+async def cooled_after(pool: Pool, error: RelayError) -> dict[int, float]:
+    lease = PoolLease(pool, ())
+    key = await lease.acquire()
+    try:
+        await lease.failed(key, error)
+    except RelayError:
+        pass  # no key left
+    return await pool.cooling(await pool.entries())
+
+
+def test_a_retry_after_date_sets_the_cool_down():
+    clock = Clock()
+    pool, _ = make_pool(A, B, clock=clock)
+    assert asyncio.run(cooled_after(pool, rate_limited_until(clock.now + 200))) == {1: clock.now + 200}
+
+
+def test_cool_downs_are_capped_whatever_retry_after_asks(isolated):
+    isolated.UPSTREAM_COOLDOWN_MAX_SECONDS = 300
+    clock = Clock()
+    pool, _ = make_pool(A, B, clock=clock)
+    asked = upstream_error(429, {"retry-after": "3600"}, b"")
+    assert asyncio.run(cooled_after(pool, asked)) == {1: clock.now + 300}
+
+
+def test_one_refusal_of_the_only_key_rests_it_briefly_not_for_the_whole_cool_down(isolated):
+    isolated.UPSTREAM_LAST_KEY_COOLDOWN_SECONDS = 5
+    clock = Clock()
+    pool, _ = make_pool(A, clock=clock)
+    assert asyncio.run(cooled_after(pool, upstream_error(401, {}, b""))) == {1: clock.now + 5}
+
+
+def test_a_refused_key_with_others_left_cools_for_the_whole_cool_down(isolated):
+    isolated.UPSTREAM_LAST_KEY_COOLDOWN_SECONDS = 5
+    clock = Clock()
+    pool, _ = make_pool(A, B, clock=clock)
+    assert asyncio.run(cooled_after(pool, upstream_error(401, {}, b""))) == {1: clock.now + 30}

@@ -34,3 +34,30 @@ def test_inputs_instructions_and_prompts_are_counted():
 
 def test_bodies_that_are_not_objects_cost_nothing():
     assert from_body(["x"], True) == Estimate(generates_text=True)
+
+
+HUGE = "lorem ipsum dolor " * 2000  # about 6,000 tokens
+
+
+def _big(body: dict) -> int:
+    return from_body({"model": "gpt-4o-mini", **body}).prompt_tokens
+
+
+@pytest.mark.parametrize("body", [
+    {"messages": [{"role": "user", "content": "hi"}],
+     "response_format": {"type": "json_schema", "json_schema": {"name": "x", "schema": {"description": HUGE}}}},
+    {"input": "hi", "text": {"format": {"type": "json_schema", "name": "x", "schema": {"description": HUGE}}}},
+    {"messages": [{"role": "user", "content": "hi"}],
+     "tools": [{"type": "function", "function": {"name": "f", "description": HUGE}}]},
+    {"input": [{"type": "function_call", "call_id": "c", "name": "f", "arguments": HUGE},
+               {"type": "function_call_output", "call_id": "c", "output": HUGE}]},
+    # Anthropic's /v1/messages body: block-list system, tools with input_schema, tool blocks
+    {"system": [{"type": "text", "text": HUGE}], "messages": [{"role": "user", "content": "hi"}]},
+    {"messages": [{"role": "user", "content": "hi"}], "tools": [{"name": "f", "input_schema": {"description": HUGE}}]},
+    {"messages": [{"role": "assistant", "content": [{"type": "tool_use", "id": "t", "name": "f", "input": {"q": HUGE}}]},
+                  {"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t",
+                                                "content": [{"type": "text", "text": HUGE}]}]}]},
+], ids=["chat-schema", "responses-schema", "tools", "function-items", "anthropic-system", "anthropic-tools",
+        "anthropic-tool-blocks"])
+def test_everything_sent_upstream_is_counted_not_only_the_message_text(body):
+    assert _big(body) >= token_counting.count_text(HUGE, "gpt-4o-mini")

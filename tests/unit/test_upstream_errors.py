@@ -1,5 +1,7 @@
 """1min.ai's error shapes become OpenAI errors with the right status, code and no internals."""
 import json
+import time
+from email.utils import formatdate
 
 import pytest
 
@@ -32,6 +34,11 @@ def test_it_maps_status_type_and_code(status, body, headers, expected_status, ex
 
 def test_it_passes_retry_after_on_429():
     assert upstream_error(429, {"retry-after": "7"}, b"").headers == {"Retry-After": "7"}
+
+
+def test_it_passes_a_retry_after_date_on_429_as_the_seconds_left():
+    asked = formatdate(time.time() + 120, usegmt=True)
+    assert 118 <= int(upstream_error(429, {"retry-after": asked}, b"").headers["Retry-After"]) <= 121
 
 
 def test_it_surfaces_the_real_cause_from_details_without_internal_ids_or_urls():
