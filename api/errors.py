@@ -83,6 +83,15 @@ class ModelNotFound(NotFound):
         )
 
 
+class ModelNotSupported(InvalidRequest):
+    """A model that exists but does another job (an image model sent to chat, ...)."""
+
+    code = "model_not_supported"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, param="model")
+
+
 class PayloadTooLarge(RelayError):
     status = 413
     type = "invalid_request_error"

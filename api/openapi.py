@@ -61,9 +61,11 @@ MESSAGE = {
 }
 CHAT_REQUEST = {
     "type": "object",
-    "required": ["model", "messages"],
+    "required": ["messages"],
     "properties": {
-        "model": {"type": "string", "description": "A 1min.ai model id; append `:online` for web search."},
+        "model": {"type": "string", "description": (
+            "A 1min.ai model id or an alias the relay defines; append `:online` for web search. "
+            "Omitted: the relay's DEFAULT_MODEL.")},
         "messages": {"type": "array", "minItems": 1, "items": MESSAGE},
         "stream": {"type": "boolean", "nullable": True},
         "stream_options": {

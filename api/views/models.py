@@ -1,8 +1,9 @@
-"""GET /v1/models and GET /v1/models/{id}."""
+"""GET /v1/models and GET /v1/models/{id}: 1min.ai's active models and the relay's aliases."""
 from api.errors import ModelNotFound
+from api.model_aliases import table as alias_table
 from api.model_registry import registry
 from api.openapi import model_schema, models_schema
-from api.translators.models import to_openai_list, to_openai_model
+from api.translators.models import to_openai_alias, to_openai_list, to_openai_model
 from api.views.base import RelayView, json_response
 
 
@@ -13,9 +14,10 @@ class ModelListView(RelayView):
     async def get(self, request):
         self.key_of(request)
         snapshot = await registry.snapshot()
-        # A relay key limited to some models lists only those.
+        aliases = await alias_table.current()
+        # A relay key limited to some models lists only those (an alias: when its target is one).
         visible = {k: v for k, v in snapshot.models.items() if self.caller.may_use(k)}
-        return json_response(to_openai_list(visible))
+        return json_response(to_openai_list(visible, {a: t for a, t in aliases.items() if t in visible}))
 
 
 class ModelDetailView(RelayView):
@@ -25,8 +27,9 @@ class ModelDetailView(RelayView):
     async def get(self, request, model_id: str):
         self.key_of(request)
         snapshot = await registry.snapshot()
-        entry = snapshot.models.get(model_id)
+        target = (await alias_table.current()).get(model_id, model_id)
+        entry = snapshot.models.get(target)
         if entry is None or entry["status"] != "ACTIVE":
             raise ModelNotFound(model_id)
-        self.caller.check_model(model_id)
-        return json_response(to_openai_model(entry))
+        self.caller.check_model(target)
+        return json_response(to_openai_alias(model_id, entry) if target != model_id else to_openai_model(entry))
