@@ -61,6 +61,10 @@ class AuthenticationFailed(RelayError):
     code = "invalid_api_key"
 
 
+class UpstreamKeyRefused(AuthenticationFailed):
+    """1min.ai refused the 1min.ai key this call was made with."""
+
+
 class PermissionDenied(RelayError):
     status = 403
     type = "invalid_request_error"

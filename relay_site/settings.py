@@ -293,6 +293,9 @@ RELAY_AUTH_MODE = env_choice("RELAY_AUTH_MODE", "passthrough", ("passthrough", "
 # The original relay's gate (passthrough only; relay.E041 refuses other modes): when set, the only
 # key accepted is this one, which is then forwarded to 1min.ai, so it is a 1min.ai key.
 AUTH_TOKEN = env_str("AUTH_TOKEN").strip()
+# In passthrough, a client key 1min.ai refused is remembered (by fingerprint) this long, so that
+# GET /v1/models, which costs 1min.ai nothing and so never asks it, refuses the key too (0: off).
+REFUSED_KEY_MEMORY_SECONDS = env_int("REFUSED_KEY_MEMORY_SECONDS", 900, minimum=0)
 # Fernet key(s) encrypting the pool's 1min.ai keys; comma-separated to rotate (first encrypts).
 RELAY_ENCRYPTION_KEY = env_str("RELAY_ENCRYPTION_KEY")
 UPSTREAM_KEY_POLICY = env_choice(

@@ -7,11 +7,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from api.errors import (
-    AuthenticationFailed,
     InvalidRequest,
     RateLimited,
     RelayError,
     UpstreamError,
+    UpstreamKeyRefused,
 )
 
 # Provider request ids and URLs in upstream details are internal; clients never see them.
@@ -127,7 +127,7 @@ def upstream_error(status: int, headers: dict[str, str], body: bytes) -> RelayEr
     details = found.messages
     message = _scrub(message)
     if status in (401, 403):
-        return AuthenticationFailed(
+        return UpstreamKeyRefused(
             "1min.ai rejected the API key. Check the key you sent as the Bearer token."
         )
     if status == 429:

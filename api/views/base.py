@@ -11,10 +11,10 @@ from django.http import HttpResponse, StreamingHttpResponse
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from api import metrics, request_trace
+from api import metrics, refused_keys, request_trace
 from api.call_context import CallContext, tracked
 from api.client_key import presented_key
-from api.errors import NotFound
+from api.errors import NotFound, UpstreamKeyRefused
 from api.model_aliases import table as alias_table
 from api.request_schemas import ONLINE_SUFFIX
 from api.streaming import STREAM_HEADERS
@@ -57,6 +57,8 @@ class RelayView(APIView):
             if hasattr(response, "__await__"):
                 response = await response
         except Exception as exc:  # noqa: BLE001 - rendered by the one exception handler
+            if isinstance(exc, UpstreamKeyRefused) and self._caller is not None and self._caller.relay_key is None:
+                await refused_keys.remember(self._caller.fingerprint)  # for GET /v1/models
             response = self.handle_exception(exc)
         self.response = self.finalize_response(request, response, *args, **kwargs)
         if self.admission is not None:
