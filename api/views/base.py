@@ -1,6 +1,7 @@
 """The base of every /v1/ view: an async DRF view with no per-request thread hops."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, AsyncIterator
 
 import orjson
@@ -16,6 +17,8 @@ from api.call_context import CallContext, tracked
 from api.client_key import presented_key
 from api.errors import NotFound, UpstreamKeyRefused
 from api.model_aliases import table as alias_table
+from api.model_registry import default_model
+from api.translators.models import CHAT
 from api.request_schemas import ONLINE_SUFFIX
 from api.streaming import STREAM_HEADERS
 from keys.callers import Caller, resolve_caller
@@ -89,6 +92,8 @@ class RelayView(APIView):
                 estimate = from_body(request.data, request.path in TEXT_GENERATION_PATHS)
             except Exception as error:  # noqa: BLE001 - DRF forgets a parse error once raised
                 parse_error = error
+            else:
+                estimate = await _model_to_run(estimate, request.path)
         self.admission = await limits.admit(self.call, estimate)
         if parse_error is not None:
             raise parse_error
@@ -142,6 +147,16 @@ def _requested_model(request) -> str | None:
     if model.lower().endswith(ONLINE_SUFFIX):
         model = model[: -len(ONLINE_SUFFIX)].strip()
     return model or None
+
+
+async def _model_to_run(estimate: Estimate, path: str) -> Estimate:
+    """The estimate naming the 1min.ai model the call will run (default, then alias), so a quota
+    policy's allowed models judge that model, not a name that stands for another."""
+    model = estimate.model or (default_model(CHAT) if path in TEXT_GENERATION_PATHS else None)
+    if not model:
+        return estimate
+    target = (await alias_table.current()).get(model, model)
+    return replace(estimate, model=target) if target != estimate.model else estimate
 
 
 def _is_json(request) -> bool:

@@ -206,3 +206,17 @@ def test_env_seeds_are_rows_the_admin_edits_and_a_restart_does_not_overwrite(ali
 def _answered_by(relay, model: str) -> str:
     with sdk(relay) as client:
         return client.chat.completions.create(model=model, messages=HI).model
+
+
+def test_allowed_models_judge_the_model_an_alias_or_the_default_runs(relay_factory, sim):
+    limited = relay_factory(MODEL_ALIASES=SEEDS, RATE_LIMIT_ALLOWED_MODELS="gpt-4o-mini")
+    with sdk(limited) as client:
+        assert client.chat.completions.create(model="claude-sonnet-4-5", messages=HI).model == "gpt-4o-mini"
+        with pytest.raises(openai.PermissionDeniedError) as caught:
+            client.chat.completions.create(model="gpt-4", messages=HI)  # an alias of gpt-4o
+        assert "`gpt-4o`" in caught.value.message
+    omitted = httpx.post(f"{limited.url}/v1/chat/completions", headers={"Authorization": f"Bearer {TEST_KEY}"},
+                         json={"messages": HI}, timeout=30)
+    assert omitted.status_code == 403 and "`open-mistral-nemo`" in omitted.json()["error"]["message"]
+    assert sent_models(sim) == ["gpt-4o-mini"]
+    limited.stop()
