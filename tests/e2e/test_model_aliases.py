@@ -220,3 +220,23 @@ def test_allowed_models_judge_the_model_an_alias_or_the_default_runs(relay_facto
     assert omitted.status_code == 403 and "`open-mistral-nemo`" in omitted.json()["error"]["message"]
     assert sent_models(sim) == ["gpt-4o-mini"]
     limited.stop()
+
+
+def test_a_relay_key_limited_to_some_models_may_use_aliases_of_them_only(keyed_relay, keyed_admin, sim):
+    from tests.relay_admin import chat
+
+    keyed_admin.pool(main="one-min-pool-key-aliases-0001")
+    suffix = time.monotonic_ns()
+    mini_id = _admin_add_alias(keyed_admin, f"cheap-{suffix}", "gpt-4o-mini")
+    big_id = _admin_add_alias(keyed_admin, f"big-{suffix}", "gpt-4o")
+    try:
+        _, key = keyed_admin.add_relay_key(f"limited-{suffix}", models="gpt-4o-mini")
+        assert chat(keyed_relay, key, model=f"cheap-{suffix}").json()["model"] == "gpt-4o-mini"
+        refused = chat(keyed_relay, key, model=f"big-{suffix}")
+        assert refused.status_code == 403 and refused.json()["error"]["code"] == "model_not_allowed"
+        listed = httpx.get(f"{keyed_relay.url}/v1/models", headers={"Authorization": f"Bearer {key}"}).json()
+        assert {m["id"] for m in listed["data"]} == {"gpt-4o-mini", f"cheap-{suffix}"}
+        assert sent_models(sim) == ["gpt-4o-mini"]
+    finally:
+        for alias_id in (mini_id, big_id):
+            keyed_admin.post_form(f"/admin/api/modelalias/{alias_id}/delete/", {"post": "yes"})
