@@ -1,4 +1,4 @@
-"""Stored Responses API answers (for GET, input_items and previous_response_id); never the API key."""
+"""Stored Responses API answers (never the API key), and the model aliases the admin manages."""
 from django.db import models
 
 
