@@ -51,6 +51,7 @@ def _check_file(upload: AudioFile) -> tuple[Any, str]:
 
 async def run(request: AudioTextRequest, upload: AudioFile, api_key: str,
               call: CallContext) -> Rendered:
+    call.model = request.model  # labels a refusal too
     resolved = await resolve_model(request.model, tr.FEATURE[request.task])
     request = replace(request, model=resolved.target)
     call.model = request.model

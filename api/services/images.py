@@ -44,7 +44,8 @@ async def _b64(path: str, fallback: str | None) -> str:
 
 
 async def generate(request: ImageRequest, api_key: str, call: CallContext) -> dict[str, Any]:
-    resolved = await resolve_model(request.model.strip() if request.model else await default_model(), IMAGE)
+    call.model = request.model.strip() if request.model else await default_model()  # labels a refusal too
+    resolved = await resolve_model(call.model, IMAGE)
     model = call.model = resolved.target
     body = tr.build_body(model, request)
     record = await call_feature(api_key, body, tr.FIELD_PARAMS, tr.param_for_message)

@@ -54,6 +54,7 @@ async def _relay(head: bytes, rest: AsyncIterator[bytes],
 
 
 async def synthesize(request: SpeechRequest, api_key: str, call: CallContext) -> SpeechAudio:
+    call.model = request.model  # labels a refusal too
     resolved = await resolve_model(request.model, TEXT_TO_SPEECH)
     request = replace(request, model=resolved.target)
     call.model = request.model

@@ -23,6 +23,7 @@ R = TypeVar("R")  # a parsed text request: ChatRequest or ResponsesRequest (mode
 async def resolve_request(request: R, call: CallContext) -> R:
     """The request with its model defaulted and de-aliased: `upstream_model` the 1min.ai model to
     call, `model` what the answer reports (the model that answered; see docs/models-and-aliases.md)."""
+    call.model = request.upstream_model or None  # type: ignore[attr-defined] - labels a refusal too
     resolved = await resolve_model(request.upstream_model, CHAT)  # type: ignore[attr-defined]
     call.model = resolved.target
     return replace(request, model=resolved.reported(request.model),  # type: ignore[type-var]
