@@ -21,6 +21,7 @@ logger = logging.getLogger(__name__)
 VERSION_KEY = "model-aliases:version:v1"
 TABLE_KEY = "model-aliases:table:v1"
 ONLINE_SUFFIX = ":online"
+OUTAGE_RETRY_SECONDS = 30  # with the database down, how long a process waits before asking again
 
 
 class AliasSyntaxError(ValueError):
@@ -123,9 +124,12 @@ class AliasTable:
         if not self._seeded:
             # Once per process, so an operator's MODEL_ALIASES applies after a restart even when
             # another process filled the shared cache.
-            if settings.MODEL_ALIASES.strip():
-                await run_db(seed_from_settings)
-            self._seeded = True
+            try:
+                if settings.MODEL_ALIASES.strip():
+                    await run_db(seed_from_settings)
+                self._seeded = True
+            except Exception:  # noqa: BLE001 - the database is down: try again on the next load
+                logger.warning("could not seed MODEL_ALIASES; the database is unavailable")
         version, shared = await _cache_get_many(VERSION_KEY, TABLE_KEY)
         if version is None:
             version = uuid.uuid4().hex
@@ -134,7 +138,14 @@ class AliasTable:
         if isinstance(shared, dict) and version is not None and shared.get("version") == version:
             aliases = dict(shared.get("aliases") or {})
         else:
-            aliases = await run_db(_read_database)
+            try:
+                aliases = await run_db(_read_database)
+            except Exception:  # noqa: BLE001 - a database outage must not stop the API
+                logger.warning("alias table unavailable (database down); using the last copy for %ds",
+                               OUTAGE_RETRY_SECONDS)
+                self._memory = self._memory or {}
+                self._memory_until = time.monotonic() + OUTAGE_RETRY_SECONDS
+                return self._memory
             if version is not None:
                 # Labelled with the token read *before* the database: a change committed meanwhile
                 # has set a newer token, so this copy is refused rather than kept for an hour.
