@@ -10,9 +10,12 @@ class ApiConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from api import metrics, onemin_client
+        from api import checks as api_checks  # noqa: F401 - registers MODEL_ALIASES, AUTH_TOKEN checks
+        from api import metrics, onemin_client, signals
         from api.model_registry import registry
         from relay_site import checks, shutdown  # noqa: F401 - registers the deployment checks
+
+        signals.connect()
 
         shutdown.on_shutdown(onemin_client.aclose)
         metrics.use_model_catalogue(registry.is_known)

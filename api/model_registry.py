@@ -11,8 +11,12 @@ from django.conf import settings
 from django.core.cache import cache
 
 from api import onemin_client
-from core.errors import ModelNotFound, UpstreamError
-from api.translators.models import FEATURES, ModelEntry, merge_catalogues
+from core.errors import InvalidRequest, ModelNotFound, ModelNotSupported, UpstreamError
+from api.model_aliases import ONLINE_SUFFIX
+from api.model_aliases import table as alias_table
+from api.translators.models import (
+    CHAT, FEATURES, IMAGE, SPEECH_TO_TEXT, TEXT_TO_SPEECH, TRANSLATION, ModelEntry, merge_catalogues,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -123,9 +127,83 @@ class ModelRegistry:
         except UpstreamError:
             return None
         entry = snapshot.models.get(model_id)
-        if entry is None or entry["status"] != "ACTIVE" or feature not in entry["features"]:
+        if entry is None or entry["status"] != "ACTIVE":
             raise ModelNotFound(model_id)
+        if feature not in entry["features"]:
+            raise _wrong_kind(model_id, entry, feature)
         return entry
+
+
+# What each kind of model is, and where a client should send it.
+KINDS = {
+    CHAT: ("a chat model", "POST /v1/chat/completions or POST /v1/responses"),
+    IMAGE: ("an image generation model", "POST /v1/images/generations"),
+    SPEECH_TO_TEXT: ("a transcription model", "POST /v1/audio/transcriptions"),
+    TRANSLATION: ("an audio translation model", "POST /v1/audio/translations"),
+    TEXT_TO_SPEECH: ("a text-to-speech model", "POST /v1/audio/speech"),
+}
+
+
+def _wrong_kind(model_id: str, entry: ModelEntry, feature: str) -> ModelNotSupported:
+    kinds = [KINDS[f] for f in entry["features"] if f in KINDS]
+    what = " and ".join(k[0] for k in kinds) or "not usable here"
+    where = "; ".join(k[1] for k in kinds)
+    wanted = KINDS.get(feature, ("the right kind of model", ""))[0]
+    return ModelNotSupported(
+        f"The model `{model_id}` is {what}, not {wanted}." + (f" Use {where} instead." if where else ""))
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """A model name as requested and the 1min.ai model that serves it (the same unless aliased)."""
+
+    requested: str  # the client's name (or the default), without `:online`
+    target: str  # the 1min.ai model id to call
+    entry: ModelEntry | None  # None when the catalogue could not be had
+
+    @property
+    def aliased(self) -> bool:
+        return self.requested != self.target
+
+    def reported(self, as_sent: str) -> str:
+        """The `model` an answer reports: the model that answered (the alias's target), keeping
+        the client's `:online`; as sent when no alias applied."""
+        if as_sent and not self.aliased:
+            return as_sent
+        online = as_sent.strip().lower().endswith(ONLINE_SUFFIX)
+        return self.target + (ONLINE_SUFFIX if online else "")
+
+
+def default_model(feature: str) -> str | None:
+    """The model used when a request names none: DEFAULT_MODEL for chat (chat completions,
+    Responses, Messages); other endpoints choose their own default or require `model`."""
+    return settings.DEFAULT_MODEL if feature == CHAT else None
+
+
+async def resolve_model(requested: str | None, feature: str) -> ResolvedModel:
+    """The one model check of every endpoint: default, then alias, then the catalogue.
+
+    `requested` is the client's model name without `:online` (None or "" for the default);
+    `feature` the kind the endpoint needs (api.translators.models.CHAT, IMAGE, ...). Unknown
+    models raise ModelNotFound (404), models of another kind ModelNotSupported (400).
+    """
+    name = (requested or "").strip() or default_model(feature)
+    if not name:
+        raise InvalidRequest("You must provide a model parameter.", param="model",
+                             code="missing_required_parameter")
+    target = (await alias_table.current()).get(name, name)
+    try:
+        entry = await registry.resolve(target, feature)
+    except ModelNotSupported as error:
+        if target != name:
+            error.message = error.message.replace(f"`{target}`", f"`{name}` (an alias of `{target}`)", 1)
+        raise
+    except ModelNotFound as error:
+        if target != name:
+            error.message = (f"The model `{name}` is an alias of `{target}`, which 1min.ai does not "
+                             "offer; the relay's operator should correct the alias.")
+        raise
+    return ResolvedModel(name, target, entry)
 
 
 async def _fetch_feature(feature: str) -> Any:

@@ -61,9 +61,11 @@ MESSAGE = {
 }
 CHAT_REQUEST = {
     "type": "object",
-    "required": ["model", "messages"],
+    "required": ["messages"],
     "properties": {
-        "model": {"type": "string", "description": "A 1min.ai model id; append `:online` for web search."},
+        "model": {"type": "string", "description": (
+            "A 1min.ai model id or an alias the relay defines; append `:online` for web search. "
+            "Omitted: the relay's DEFAULT_MODEL.")},
         "messages": {"type": "array", "minItems": 1, "items": MESSAGE},
         "stream": {"type": "boolean", "nullable": True},
         "stream_options": {
@@ -119,7 +121,13 @@ MODEL_LIST = {
     "required": ["object", "data"],
     "properties": {"object": {"type": "string", "enum": ["list"]}, "data": {"type": "array", "items": MODEL}},
 }
-EVENT_STREAM = {"type": "string", "description": "Server-sent events: `data: <chat.completion.chunk>` lines, then `data: [DONE]`."}
+# One server-sent event (what a stream is a sequence of): `data` holds a JSON chunk, or `[DONE]`.
+EVENT_STREAM = {
+    "type": "object",
+    "description": "Server-sent events: chat streams send `data: <chat.completion.chunk>` lines, then "
+                   "`data: [DONE]`; Responses streams send typed events (`event:` and `data:`).",
+    "properties": {"event": {"type": "string"}, "data": {"type": "string"}, "id": {"type": "string"}},
+}
 
 
 # Any /v1/ call may be refused by the limiter: 403 (blocked client, model outside its policy),

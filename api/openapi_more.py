@@ -23,9 +23,10 @@ RESPONSE = {
 }
 RESPONSES_REQUEST = {
     "type": "object",
-    "required": ["model", "input"],
+    "required": ["input"],
     "properties": {
-        "model": {"type": "string"},
+        "model": {"type": "string", "description": (
+            "A 1min.ai model id or an alias; append `:online` for web search. Omitted: DEFAULT_MODEL.")},
         "input": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}]},
         "instructions": NULLABLE_STRING,
         "stream": {"type": "boolean", "nullable": True},

@@ -15,7 +15,8 @@ TEXT_PART_TYPES = {"text", "refusal", "input_text", "output_text"}
 
 @dataclass
 class ChatRequest:
-    model: str  # as the client sent it, `:online` included, echoed back in responses
+    model: str  # as the client sent it, `:online` included ("" for the default); the service
+    # replaces it with what the answer reports (api.services.unified_chat.resolve_request)
     upstream_model: str
     web_search: bool
     messages: list[dict[str, Any]]
@@ -32,9 +33,12 @@ def require_object(body: Any) -> dict[str, Any]:
 
 
 def parse_model(value: Any, param: str = "model") -> tuple[str, str, bool]:
-    """(as sent, upstream id, web search) from a model name that may end in `:online`."""
+    """(as sent, upstream id, web search) from a model name that may end in `:online`.
+
+    No model gives ("", "", False): the service uses the default (api.model_registry.resolve_model).
+    """
     if value is None or value == "":
-        raise InvalidRequest("You must provide a model parameter.", param=param, code="missing_required_parameter")
+        return "", "", False
     if not isinstance(value, str):
         raise InvalidRequest("`model` must be a string.", param=param, code="invalid_type")
     model = value.strip()

@@ -61,6 +61,10 @@ class AuthenticationFailed(RelayError):
     code = "invalid_api_key"
 
 
+class UpstreamKeyRefused(AuthenticationFailed):
+    """1min.ai refused the 1min.ai key this call was made with."""
+
+
 class PermissionDenied(RelayError):
     status = 403
     type = "invalid_request_error"
@@ -81,6 +85,15 @@ class ModelNotFound(NotFound):
             f"The model `{model}` does not exist or you do not have access to it.",
             param="model",
         )
+
+
+class ModelNotSupported(InvalidRequest):
+    """A model that exists but does another job (an image model sent to chat, ...)."""
+
+    code = "model_not_supported"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, param="model")
 
 
 class PayloadTooLarge(RelayError):

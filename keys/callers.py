@@ -1,7 +1,8 @@
 """Who is calling: the one place a presented key becomes an upstream key, an identity, allowed
-models and a quota policy, according to RELAY_AUTH_MODE."""
+models and a quota policy, according to RELAY_AUTH_MODE (and AUTH_TOKEN in passthrough)."""
 from __future__ import annotations
 
+import hmac
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -60,6 +61,9 @@ async def resolve_caller(presented: str | None, client: str = "") -> Caller:
     if not presented:
         raise AuthenticationFailed(_missing_key_message(mode))
     if mode == "passthrough" or (mode == "both" and not crypto.is_relay_key(presented)):
+        token = settings.AUTH_TOKEN  # passthrough only (relay.E041): the one key let through
+        if token and not hmac.compare_digest(presented.encode(), token.encode()):
+            raise AuthenticationFailed("Incorrect API key provided. This relay accepts one key only.")
         return Caller(presented, fingerprint(presented))
     if not crypto.is_relay_key(presented):
         raise AuthenticationFailed(

@@ -247,6 +247,13 @@ UPSTREAM_RETRY_MAX_WAIT = env_float("UPSTREAM_RETRY_MAX_WAIT", 10.0)
 WEB_SEARCH_NUM_OF_SITE = env_int("WEB_SEARCH_NUM_OF_SITE", 1, minimum=1)
 WEB_SEARCH_MAX_WORD = env_int("WEB_SEARCH_MAX_WORD", 500, minimum=1)
 
+# Chat model for chat completions, Responses and Messages requests that name none (as the original
+# relay did). Aliases apply to it too.
+DEFAULT_MODEL = env_str("DEFAULT_MODEL", "open-mistral-nemo").strip()
+# Seeds for the admin's model aliases, `alias=target,alias=target` (docs/models-and-aliases.md):
+# rows are created at start-up when missing and never overwritten; bad syntax fails `check` (relay.E040).
+MODEL_ALIASES = env_str("MODEL_ALIASES", "")
+
 MODEL_CACHE_MEMORY_SECONDS = env_int("MODEL_CACHE_MEMORY_SECONDS", 300, minimum=0)
 MODEL_CACHE_SHARED_SECONDS = env_int("MODEL_CACHE_SHARED_SECONDS", 3600, minimum=0)
 
@@ -284,6 +291,12 @@ CORS_PREFLIGHT_MAX_AGE = 600
 # passthrough: the client's key is its 1min.ai key. managed: clients present relay keys and the
 # relay draws 1min.ai keys from its pool. both: `rk-…` keys are relay keys, others pass through.
 RELAY_AUTH_MODE = env_choice("RELAY_AUTH_MODE", "passthrough", ("passthrough", "managed", "both"))
+# The original relay's gate (passthrough only; relay.E041 refuses other modes): when set, the only
+# key accepted is this one, which is then forwarded to 1min.ai, so it is a 1min.ai key.
+AUTH_TOKEN = env_str("AUTH_TOKEN").strip()
+# In passthrough, a client key 1min.ai refused is remembered (by fingerprint) this long, so that
+# GET /v1/models, which costs 1min.ai nothing and so never asks it, refuses the key too (0: off).
+REFUSED_KEY_MEMORY_SECONDS = env_int("REFUSED_KEY_MEMORY_SECONDS", 900, minimum=0)
 # Fernet key(s) encrypting the pool's 1min.ai keys; comma-separated to rotate (first encrypts).
 RELAY_ENCRYPTION_KEY = env_str("RELAY_ENCRYPTION_KEY")
 UPSTREAM_KEY_POLICY = env_choice(

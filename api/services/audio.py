@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from asgiref.sync import sync_to_async
@@ -14,7 +14,7 @@ from core.call_context import CallContext
 from core.errors import InvalidRequest, UpstreamError
 from api.image_inputs import asset_path
 from api.media_types import sniff_audio
-from api.model_registry import registry
+from api.model_registry import resolve_model
 from api.request_schemas_media import TRANSCRIBE, AudioTextRequest
 from api.services.features import call_feature
 from api.translators import audio as tr
@@ -53,8 +53,10 @@ def _check_file(upload: AudioFile) -> tuple[Any, str]:
 
 async def run(request: AudioTextRequest, upload: AudioFile, api_key: str,
               call: CallContext) -> Rendered:
+    call.model = request.model  # labels a refusal too
+    resolved = await resolve_model(request.model, tr.FEATURE[request.task])
+    request = replace(request, model=resolved.target)
     call.model = request.model
-    await registry.resolve(request.model, tr.FEATURE[request.task])
     if request.task == TRANSCRIBE and tr.needs_language(request.model) and not request.language:
         raise InvalidRequest(
             f"{request.model} needs `language`, the spoken language as a BCP-47 code "

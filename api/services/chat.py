@@ -45,7 +45,7 @@ def _usage(metadata: dict[str, Any], prompt_tokens: int | Callable[[], int], tex
 
 
 async def complete(request: ChatRequest, api_key: str, call: CallContext) -> ChatResult:
-    call.model = request.upstream_model
+    request = await unified_chat.resolve_request(request, call)
     prepared = await _prepare(request, api_key)
     answer = await unified_chat.ask(prepared, api_key)
     limited, cut = limit_text(answer.text, request.stop, request.max_tokens, request.upstream_model)
@@ -62,7 +62,7 @@ async def complete(request: ChatRequest, api_key: str, call: CallContext) -> Cha
 # ---- streaming -------------------------------------------------------------------------------
 
 async def stream(request: ChatRequest, api_key: str, call: CallContext) -> ChatStream:
-    call.model = request.upstream_model
+    request = await unified_chat.resolve_request(request, call)
     prepared = await _prepare(request, api_key)
     upstream = await unified_chat.open_stream(prepared, api_key)
     frames = _frames(request, prepared, upstream, call)

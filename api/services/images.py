@@ -13,7 +13,7 @@ from api import onemin_client
 from core import token_counting
 from core.call_context import CallContext
 from core.errors import UpstreamError
-from api.model_registry import registry
+from api.model_registry import registry, resolve_model
 from api.services.features import call_feature
 from api.request_schemas_media import ImageRequest
 from api.translators import features
@@ -46,9 +46,9 @@ async def _b64(path: str, fallback: str | None) -> str:
 
 
 async def generate(request: ImageRequest, api_key: str, call: CallContext) -> dict[str, Any]:
-    model = request.model.strip() if request.model else await default_model()
-    call.model = model
-    await registry.resolve(model, IMAGE)
+    call.model = request.model.strip() if request.model else await default_model()  # labels a refusal too
+    resolved = await resolve_model(call.model, IMAGE)
+    model = call.model = resolved.target
     body = tr.build_body(model, request)
     record = await call_feature(api_key, body, tr.FIELD_PARAMS, tr.param_for_message)
     paths = features.result_paths(record)[: request.n]

@@ -67,7 +67,7 @@ class _Outcome:
 
 
 async def _turn(request: ResponsesRequest, api_key: str, call: CallContext) -> _Turn:
-    call.model = request.upstream_model
+    request = await unified_chat.resolve_request(request, call)
     # Stored responses belong to the caller (its relay key in managed mode), not to the pool
     # key that happens to serve it; RelayView.key_of has set this.
     key_fingerprint = call.key_fingerprint or fingerprint(api_key)

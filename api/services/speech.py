@@ -1,7 +1,7 @@
 """One speech synthesis: the TEXT_TO_SPEECH call, then the generated audio streamed back as it arrives."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import AsyncIterator
 
 from asgiref.sync import sync_to_async
@@ -14,7 +14,7 @@ from api.audio_convert import NotConvertible, wav_to_pcm
 from core.call_context import CallContext
 from core.errors import UpstreamError
 from api.media_types import sniff_audio
-from api.model_registry import registry
+from api.model_registry import resolve_model
 from api.request_schemas_media import SpeechRequest
 from api.services.features import call_feature
 from api.translators import features
@@ -56,8 +56,10 @@ async def _relay(head: bytes, rest: AsyncIterator[bytes],
 
 
 async def synthesize(request: SpeechRequest, api_key: str, call: CallContext) -> SpeechAudio:
+    call.model = request.model  # labels a refusal too
+    resolved = await resolve_model(request.model, TEXT_TO_SPEECH)
+    request = replace(request, model=resolved.target)
     call.model = request.model
-    await registry.resolve(request.model, TEXT_TO_SPEECH)
     record = await call_feature(api_key, tr.build_body(request), tr.FIELD_PARAMS)
     paths = features.result_paths(record)
     urls = [features.temporary_url(record)] + [

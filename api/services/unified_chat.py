@@ -1,9 +1,9 @@
 """Calls to 1min.ai's unified chat shared by every text endpoint: prepare, answer, or stream deltas."""
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator, Callable, TypeVar
 
 from django.conf import settings
 
@@ -11,10 +11,25 @@ from api import image_inputs, onemin_client
 
 from core import token_counting
 from core.errors import InvalidRequest, RelayError, UpstreamError
-from api.model_registry import registry
+from core.call_context import CallContext
+from api.model_registry import registry, resolve_model
 from api.streaming import SSEDecoder, SSEEvent
 from api.translators import chat as tr
 from api.translators.models import CHAT
+from api.translators.web_search import ProgressFilter, strip_progress
+
+
+R = TypeVar("R")  # a parsed text request: ChatRequest or ResponsesRequest (model, upstream_model)
+
+
+async def resolve_request(request: R, call: CallContext) -> R:
+    """The request with its model defaulted and de-aliased: `upstream_model` the 1min.ai model to
+    call, `model` what the answer reports (the model that answered; see docs/models-and-aliases.md)."""
+    call.model = request.upstream_model or None  # type: ignore[attr-defined] - labels a refusal too
+    resolved = await resolve_model(request.upstream_model, CHAT)  # type: ignore[attr-defined]
+    call.model = resolved.target
+    return replace(request, model=resolved.reported(request.model),  # type: ignore[type-var]
+                   upstream_model=resolved.target)
 
 
 @dataclass
@@ -98,6 +113,8 @@ async def ask(prepared: Prepared, api_key: str) -> Answer:
     text = tr.text_of(record)
     if text is None or record.get("status", "SUCCESS") not in ("SUCCESS", "COMPLETED"):
         raise UpstreamError("1min.ai returned no answer for this request.")
+    if prepared.web_search:
+        text = strip_progress(text)
     return Answer(text, tr.metadata_of(record), degraded)
 
 
@@ -138,6 +155,7 @@ class TextStream:
         self._first: SSEEvent | None = first
         self.metadata: dict[str, Any] = {}
         self.degraded = False
+        self.strip_progress = False  # web search on: drop 1min.ai's progress lines
 
     async def _all_events(self) -> AsyncIterator[SSEEvent]:
         if self._first is not None:
@@ -149,6 +167,20 @@ class TextStream:
     async def deltas(self) -> AsyncIterator[str]:
         """The answer's text pieces in order. An upstream error event, or an end without
         `done` or a result, raises UpstreamError after the pieces already received."""
+        pieces = self._upstream_deltas()
+        progress = ProgressFilter() if self.strip_progress else None
+        try:
+            async for piece in pieces:
+                kept = progress.feed(piece) if progress else piece
+                if kept:
+                    yield kept
+            tail = progress.flush() if progress else ""
+            if tail:
+                yield tail
+        finally:
+            await pieces.aclose()
+
+    async def _upstream_deltas(self) -> AsyncIterator[str]:
         text = ""
         held: str | None = None  # a content event equal to all text so far: maybe a duplicate
         async for event in self._all_events():
@@ -224,10 +256,11 @@ async def _open(body: dict[str, Any], api_key: str) -> TextStream:
 async def open_stream(prepared: Prepared, api_key: str) -> TextStream:
     """Start a streamed answer; retried once without web search if 1min.ai refuses it."""
     try:
-        return await _open(prepared.body, api_key)
+        stream = await _open(prepared.body, api_key)
     except InvalidRequest:
         if not prepared.web_search:
             raise
         stream = await _open(_without_web_search(prepared.body), api_key)
         stream.degraded = True
-        return stream
+    stream.strip_progress = prepared.web_search
+    return stream

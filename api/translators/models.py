@@ -119,6 +119,17 @@ def to_openai_model(entry: ModelEntry) -> dict[str, Any]:
     }
 
 
-def to_openai_list(entries: dict[str, ModelEntry]) -> dict[str, Any]:
-    active = [e for e in entries.values() if e["status"] == "ACTIVE"]
-    return {"object": "list", "data": [to_openai_model(e) for e in active]}
+def to_openai_alias(alias: str, target: ModelEntry) -> dict[str, Any]:
+    """An alias as a model of its own: the target's capabilities, `owned_by` naming the target."""
+    return {**to_openai_model(target), "id": alias, "owned_by": target["id"], "alias_of": target["id"]}
+
+
+def to_openai_list(entries: dict[str, ModelEntry], aliases: dict[str, str] | None = None) -> dict[str, Any]:
+    """Active models, then aliases whose target is active (an alias named like a model replaces it)."""
+    aliases = aliases or {}
+    data = [to_openai_model(e) for e in entries.values() if e["status"] == "ACTIVE" and e["id"] not in aliases]
+    for alias, target in sorted(aliases.items()):
+        entry = entries.get(target)
+        if entry is not None and entry["status"] == "ACTIVE":
+            data.append(to_openai_alias(alias, entry))
+    return {"object": "list", "data": data}

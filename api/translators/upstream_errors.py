@@ -9,11 +9,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import (
-    AuthenticationFailed,
     InvalidRequest,
     RateLimited,
     RelayError,
     UpstreamError,
+    UpstreamKeyRefused,
 )
 from core.retry_after import parse_retry_after
 
@@ -131,7 +131,7 @@ def upstream_error(status: int, headers: dict[str, str], body: bytes) -> RelayEr
     details = found.messages
     message = _scrub(message)
     if status in (401, 403):
-        return AuthenticationFailed(
+        return UpstreamKeyRefused(
             "1min.ai rejected the API key. Check the key you sent as the Bearer token."
         )
     if status == 429:

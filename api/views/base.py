@@ -1,6 +1,7 @@
 """The base of every /v1/ view: an async DRF view with no per-request thread hops."""
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any, AsyncIterator
 
 import orjson
@@ -11,10 +12,13 @@ from django.http import HttpResponse, StreamingHttpResponse
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from api import metrics, request_trace
+from api import metrics, refused_keys, request_trace
 from core.call_context import CallContext, tracked
 from core.identity import presented_key
-from core.errors import NotFound
+from core.errors import NotFound, UpstreamKeyRefused
+from api.model_aliases import table as alias_table
+from api.model_registry import default_model
+from api.translators.models import CHAT
 from api.request_schemas import ONLINE_SUFFIX
 from api.services import response_store
 from api.streaming import STREAM_HEADERS
@@ -42,6 +46,8 @@ class RelayView(APIView):
         self.admission: limits.Admission | None = None
         try:
             await self._resolve_caller(request)
+            if self._caller is not None and self._caller.allowed_models:
+                await alias_table.current()  # key_of() checks an alias's target, synchronously
             if settings.FRAMEWORK_FAST_PATHS:
                 self.initial(request, *args, **kwargs)
             else:  # adrf's own way, the baseline bench/bypasses.py measures against
@@ -55,6 +61,8 @@ class RelayView(APIView):
             if hasattr(response, "__await__"):
                 response = await response
         except Exception as exc:  # noqa: BLE001 - rendered by the one exception handler
+            if isinstance(exc, UpstreamKeyRefused) and self._caller is not None and self._caller.relay_key is None:
+                await refused_keys.remember(self._caller.fingerprint)  # for GET /v1/models
             response = self.handle_exception(exc)
         self.response = self.finalize_response(request, response, *args, **kwargs)
         if self.admission is not None:
@@ -86,6 +94,8 @@ class RelayView(APIView):
                 estimate = with_history(estimate, await response_store.history_items_for(request.data, self.call.key_fingerprint))
             except Exception as error:  # noqa: BLE001 - DRF forgets a parse error once raised
                 parse_error = error
+            else:
+                estimate = await _model_to_run(estimate, request.path)
         self.admission = await limits.admit(self.call, estimate)
         if parse_error is not None:
             raise parse_error
@@ -120,7 +130,8 @@ class RelayView(APIView):
         if caller.allowed_models:
             model = _requested_model(request)
             if model:
-                caller.check_model(model)
+                # Allowed models are 1min.ai ids: an alias is judged by the model it calls.
+                caller.check_model(alias_table.cached().get(model, model))
         return caller.upstream_key
 
 
@@ -138,6 +149,16 @@ def _requested_model(request) -> str | None:
     if model.lower().endswith(ONLINE_SUFFIX):
         model = model[: -len(ONLINE_SUFFIX)].strip()
     return model or None
+
+
+async def _model_to_run(estimate: Estimate, path: str) -> Estimate:
+    """The estimate naming the 1min.ai model the call will run (default, then alias), so a quota
+    policy's allowed models judge that model, not a name that stands for another."""
+    model = estimate.model or (default_model(CHAT) if path in TEXT_GENERATION_PATHS else None)
+    if not model:
+        return estimate
+    target = (await alias_table.current()).get(model, model)
+    return replace(estimate, model=target) if target != estimate.model else estimate
 
 
 def _is_json(request) -> bool:

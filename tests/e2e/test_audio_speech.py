@@ -87,9 +87,13 @@ def test_input_of_exactly_4096_characters_is_accepted(client, sim):
     assert len(features_call(sim)["promptObject"]["text"]) == 4096
 
 
-@pytest.mark.parametrize("model", ["whisper-1", "gpt-4o-mini-tts", "nope"])
-def test_models_that_do_not_speak_are_refused(client, sim, model):
-    with pytest.raises(openai.NotFoundError):
+@pytest.mark.parametrize("model, error", [
+    ("whisper-1", openai.BadRequestError),  # a transcription model: 400 naming its endpoints
+    ("gpt-4o-mini-tts", openai.NotFoundError),
+    ("nope", openai.NotFoundError),
+])
+def test_models_that_do_not_speak_are_refused(client, sim, model, error):
+    with pytest.raises(error):
         client.audio.speech.create(model=model, voice="alloy", input="Hi")
 
 

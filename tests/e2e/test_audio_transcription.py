@@ -130,8 +130,9 @@ def test_translator_models_come_from_the_registry(client, sim):
     call = features_call(sim)
     assert call["type"] == "AUDIO_TRANSLATOR" and call["conversationId"] == "AUDIO_TRANSLATOR"
     assert call["promptObject"]["targetLanguage"] == "English"
-    with pytest.raises(openai.NotFoundError):
+    with pytest.raises(openai.BadRequestError) as caught:  # a transcription-only model
         client.audio.translations.create(model="latest_long", file=("a.wav", WAV))
+    assert caught.value.code == "model_not_supported" and "/v1/audio/transcriptions" in caught.value.message
 
 
 def test_temperature_must_be_between_0_and_1(client, sim):

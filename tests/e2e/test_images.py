@@ -82,11 +82,15 @@ def test_a_missing_prompt_is_a_400(relay, sim):
     validate(response.json(), "ErrorResponse")
 
 
-@pytest.mark.parametrize("model", ["black-forest-labs/flux-schnell", "gpt-4o", "no-such-model"])
-def test_disabled_unknown_or_non_image_models_are_refused(client, sim, model):
-    with pytest.raises(openai.NotFoundError) as caught:
+@pytest.mark.parametrize("model, error, code", [
+    ("black-forest-labs/flux-schnell", openai.NotFoundError, "model_not_found"),
+    ("no-such-model", openai.NotFoundError, "model_not_found"),
+    ("gpt-4o", openai.BadRequestError, "model_not_supported"),  # a chat model: 400 naming its endpoint
+])
+def test_disabled_unknown_or_non_image_models_are_refused(client, sim, model, error, code):
+    with pytest.raises(error) as caught:
         client.images.generate(prompt="a cat", model=model)
-    assert caught.value.code == "model_not_found"
+    assert caught.value.code == code
     assert features_calls(sim) == []
 
 

@@ -11,7 +11,7 @@ IMAGE = {"type": "input_image", "file_id": "file-123"}
 @pytest.mark.parametrize(
     "body, status, param",
     [
-        ({"input": "x"}, 400, "model"),
+        ({"model": ["gpt-4o"], "input": "x"}, 400, "model"),  # omitted is fine: DEFAULT_MODEL
         ({"model": "gpt-4o-mini"}, 400, "input"),
         ({"model": "gpt-4o-mini", "input": ""}, 400, "input"),
         ({"model": "gpt-4o-mini", "input": []}, 400, "input"),

@@ -11,7 +11,6 @@ OK = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
     "body, param",
     [
         ([], None),
-        ({"messages": OK["messages"]}, "model"),
         ({"model": 5, "messages": OK["messages"]}, "model"),
         ({"model": ":online", "messages": OK["messages"]}, "model"),
         ({"model": "gpt-4o"}, "messages"),
