@@ -23,6 +23,7 @@ class ChatRequest:
     include_usage: bool = False
     stop: list[str] = field(default_factory=list)
     max_tokens: int | None = None
+    response_format: TextFormat = field(default_factory=TextFormat)
 
 
 def require_object(body: Any) -> dict[str, Any]:
@@ -134,6 +135,7 @@ def parse_chat(body: Any) -> ChatRequest:
         include_usage=bool(options.get("include_usage")) and stream,
         stop=_stop(body.get("stop")),
         max_tokens=max_tokens,
+        response_format=parse_format(body.get("response_format"), "response_format", chat_style=True),
     )
 
 

@@ -108,6 +108,12 @@ def prompt_instructions(fmt: TextFormat) -> str | None:
     return None
 
 
+def with_instructions(messages: list[dict[str, Any]], fmt: TextFormat) -> list[dict[str, Any]]:
+    """Chat messages with the format's instructions as a leading system message (none for text)."""
+    sentence = prompt_instructions(fmt)
+    return [{"role": "system", "content": sentence}, *messages] if sentence else messages
+
+
 def repair_instructions(fmt: TextFormat, errors: list[str]) -> str:
     """The follow-up turn that asks the model to correct an invalid reply."""
     what = f"the JSON Schema named \"{fmt.name}\"" if fmt.type == JSON_SCHEMA else "a JSON object"

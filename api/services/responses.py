@@ -12,7 +12,8 @@ from api.client_key import fingerprint
 from api.errors import RelayError
 from api.output_limits import OutputLimiter, limit_text
 from api.request_schemas import ItemListParams, ResponsesRequest
-from api.services import response_store, unified_chat
+from api.services import response_store, structured_turn, unified_chat
+from api.services.structured_turn import Outcome
 from api.services.unified_chat import Prepared, TextStream
 from api.streaming import event_frame
 from api.translators import response_objects as ro
@@ -54,18 +55,6 @@ class _Turn:
             await response_store.save(body, self.request.items, self.key_fingerprint, self.root_id)
 
 
-@dataclass
-class _Outcome:
-    """A finished answer: the text to return (None when structured output failed) and its cost."""
-
-    text: str | None
-    input_tokens: int
-    output_tokens: int
-    credits: int | None
-    degraded: bool
-    error: str | None = None
-
-
 async def _turn(request: ResponsesRequest, api_key: str, call: CallContext) -> _Turn:
     call.model = request.upstream_model
     # Stored responses belong to the caller (its relay key in managed mode), not to the pool
@@ -81,38 +70,11 @@ async def _turn(request: ResponsesRequest, api_key: str, call: CallContext) -> _
     return _Turn(request, key_fingerprint, messages, prepared, history.root_id)
 
 
-def _add_credits(a: int | None, b: int | None) -> int | None:
-    return None if a is None and b is None else (a or 0) + (b or 0)
+async def _answer(turn: _Turn, api_key: str) -> Outcome:
+    return await structured_turn.answer(turn.prepared, turn.request.text_format, api_key)
 
 
-async def _answer(turn: _Turn, api_key: str) -> _Outcome:
-    """The upstream answer; for JSON formats cleaned, checked and, if need be, repaired once."""
-    model, fmt = turn.request.upstream_model, turn.request.text_format
-    answer = await unified_chat.ask(turn.prepared, api_key)
-    used_in, used_out = unified_chat.token_usage(answer.metadata, turn.prepared.prompt_tokens, answer.text, model, True)
-    credits = unified_chat.credits_of(answer.metadata)
-    if not fmt.is_json:
-        return _Outcome(answer.text, used_in, used_out, credits, answer.degraded)
-    checked = so.check(answer.text, fmt)
-    if not checked.ok:
-        repair = [*turn.messages, {"role": "assistant", "content": answer.text},
-                  {"role": "user", "content": so.repair_instructions(fmt, checked.errors)}]
-        # The first reply already holds any search results: the repair only needs to reformat it.
-        retry = turn.prepared.with_prompt(repair, web_search=False)
-        second = await unified_chat.ask(retry, api_key)
-        more_in, more_out = unified_chat.token_usage(second.metadata, retry.prompt_tokens, second.text, model, True)
-        used_in, used_out = used_in + more_in, used_out + more_out
-        credits = _add_credits(credits, unified_chat.credits_of(second.metadata))
-        checked = so.check(second.text, fmt)
-    if not checked.ok:
-        what = f"the JSON Schema `{fmt.name}`" if fmt.type == so.JSON_SCHEMA else "a JSON object"
-        error = (f"The model's reply was not valid JSON for {what}, even after one repair request: "
-                 + "; ".join(checked.errors))
-        return _Outcome(None, used_in, used_out, credits, answer.degraded, error)
-    return _Outcome(checked.json_text, used_in, used_out, credits, answer.degraded)
-
-
-def _finished(turn: _Turn, outcome: _Outcome, message_id: str) -> tuple[dict[str, Any], str | None]:
+def _finished(turn: _Turn, outcome: Outcome, message_id: str) -> tuple[dict[str, Any], str | None]:
     """The final Response for an outcome, and the limited text it carries (None if failed)."""
     token_usage = ro.usage(outcome.input_tokens, outcome.output_tokens)
     if outcome.text is None:
