@@ -7,6 +7,7 @@ from typing import Any
 from api import structured_output as so
 from api.services import unified_chat
 from api.services.unified_chat import Prepared
+from api.tool_emulation.spec import ToolCall
 
 
 @dataclass
@@ -22,6 +23,7 @@ class Outcome:
     error: str | None = None
     metadata: dict[str, Any] = field(default_factory=dict)  # of the answer returned (finish reason)
     repaired: bool = False
+    calls: list[ToolCall] = field(default_factory=list)  # recognised tool calls (api/tool_emulation)
 
 
 def add_credits(a: int | None, b: int | None) -> int | None:
