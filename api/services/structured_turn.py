@@ -38,25 +38,34 @@ def failure_message(fmt: so.TextFormat, errors: list[str]) -> str:
 async def answer(prepared: Prepared, fmt: so.TextFormat, api_key: str) -> Outcome:
     """The upstream answer to `prepared` (whose prompt already carries `so.prompt_instructions`);
     for JSON formats cleaned, checked and, if need be, repaired once."""
-    model = prepared.model
     first = await unified_chat.ask(prepared, api_key)
-    used_in, used_out = unified_chat.token_usage(first.metadata, prepared.count_prompt, first.text, model, True)
-    credits = unified_chat.credits_of(first.metadata)
-    if not fmt.is_json:
-        return Outcome(first.text, used_in, used_out, credits, first.degraded, metadata=first.metadata)
-    checked = so.check(first.text, fmt)
+    used_in, used_out = unified_chat.token_usage(first.metadata, prepared.count_prompt, first.text, prepared.model, True)
+    outcome = Outcome(first.text, used_in, used_out, unified_chat.credits_of(first.metadata), first.degraded,
+                      metadata=first.metadata)
+    return await settle(prepared, fmt, outcome, api_key)
+
+
+async def settle(prepared: Prepared, fmt: so.TextFormat, outcome: Outcome, api_key: str) -> Outcome:
+    """`outcome`'s text (an answer to `prepared`) made checked JSON for `fmt`: cleaned, or repaired
+    once, the repair's cost added. Text formats, and outcomes without text, are returned as they are."""
+    if not fmt.is_json or outcome.text is None:
+        return outcome
+    checked = so.check(outcome.text, fmt)
     if checked.ok:
-        return Outcome(checked.json_text, used_in, used_out, credits, first.degraded, metadata=first.metadata)
-    repair = [*prepared.messages, {"role": "assistant", "content": first.text},
+        outcome.text = checked.json_text
+        return outcome
+    repair = [*prepared.messages, {"role": "assistant", "content": outcome.text},
               {"role": "user", "content": so.repair_instructions(fmt, checked.errors)}]
     # The first reply already holds any search results: the repair only needs to reformat it.
     retry = prepared.with_prompt(repair, web_search=False)
     second = await unified_chat.ask(retry, api_key)
-    more_in, more_out = unified_chat.token_usage(second.metadata, retry.count_prompt, second.text, model, True)
-    credits = add_credits(credits, unified_chat.credits_of(second.metadata))
+    more_in, more_out = unified_chat.token_usage(second.metadata, retry.count_prompt, second.text, prepared.model, True)
     checked = so.check(second.text, fmt)
-    outcome = Outcome(checked.json_text, used_in + more_in, used_out + more_out, credits, first.degraded,
-                      metadata=second.metadata, repaired=True)
+    outcome.text = checked.json_text
+    outcome.input_tokens += more_in
+    outcome.output_tokens += more_out
+    outcome.credits = add_credits(outcome.credits, unified_chat.credits_of(second.metadata))
+    outcome.metadata, outcome.repaired = second.metadata, True
     if not checked.ok:
         outcome.error = failure_message(fmt, checked.errors)
     return outcome
