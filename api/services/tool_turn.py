@@ -164,7 +164,7 @@ class ToolStream:
         held = sniffer.held
         verdict = judge(held, self._spec) if held else validate.Verdict([], "")
         if verdict.ok:
-            text = verdict.text if verdict.calls else held
+            text = verdict.text if verdict.calls else sniffer.unreleased
             if text:
                 self.emitted += text
                 yield TextDelta(text)

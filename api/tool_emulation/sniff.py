@@ -78,6 +78,11 @@ class Sniffer:
         return self._text[:self._released]
 
     @property
+    def unreleased(self) -> str:
+        """Everything not released yet: what to show when the held part turns out to be text."""
+        return self._text[self._released:]
+
+    @property
     def text(self) -> str:
         return self._text
 
