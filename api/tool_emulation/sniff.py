@@ -15,8 +15,11 @@ CALL, MAYBE, TEXT = "call", "maybe", "text"
 
 
 def _at_line_start(text: str, pos: int) -> bool:
-    line_start = text.rfind("\n", 0, pos) + 1
-    return text[line_start:pos].strip(" \t") == ""
+    # Looks back over indentation only, so a long line full of braces stays linear.
+    i = pos - 1
+    while i >= 0 and text[i] in " \t":
+        i -= 1
+    return i < 0 or text[i] == "\n"
 
 
 def _first_visible(text: str, pos: int) -> int:

@@ -170,8 +170,13 @@ def test_parallel_tool_calls_false_gives_one_call_and_says_so(client, relay, sim
     sim.script({"text": two}, times=2)
     body = create(client, messages=ASK, tools=TOOLS, parallel_tool_calls=False)
     assert calls_of(body["choices"][0]["message"]) == [PARIS]
-    _, calls, _, _ = streamed(stream(relay, messages=ASK, tools=TOOLS, parallel_tool_calls=False))
-    assert calls == [PARIS]
+    # The SDK's own stream helper accumulates the fragments into the final message.
+    with client.chat.completions.stream(model="gpt-4o-mini", messages=ASK, tools=TOOLS,
+                                        parallel_tool_calls=False) as events:
+        final = events.get_final_completion()
+    (call,) = final.choices[0].message.tool_calls
+    assert (call.function.name, json.loads(call.function.arguments)) == PARIS
+    assert final.choices[0].finish_reason == "tool_calls"
     assert "at most one tool" in prompts(sim)[0]
 
 
@@ -237,3 +242,13 @@ def test_bad_tool_declarations_are_400_in_openais_envelope(relay, sim, extra, pa
     error = response.json()["error"]
     assert error["type"] == "invalid_request_error" and error["param"] == param and error["message"]
     assert sim.requests_to("/api/chat-with-ai") == []
+
+
+def test_an_upstream_failure_mid_call_is_an_error_event_not_a_call(relay, sim):
+    sim.script({"text": GOOD, "stream_error_after": 4, "message": "provider crashed"})
+    body = {"model": "gpt-4o-mini", "stream": True, "messages": ASK, "tools": TOOLS}
+    with httpx.stream("POST", f"{relay.url}/v1/chat/completions", json=body,
+                      headers={"Authorization": f"Bearer {TEST_KEY}"}, timeout=30) as response:
+        payloads = [json.loads(line[6:]) for line in response.iter_lines() if line.startswith("data: {")]
+    assert payloads[-1]["error"]["code"] == "upstream_error" and "provider crashed" in payloads[-1]["error"]["message"]
+    assert not any(p.get("choices") and p["choices"][0]["delta"].get("tool_calls") for p in payloads)
