@@ -20,7 +20,7 @@ the problems. If that fails too: `auto` gives the repair reply as text; `require
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, AsyncIterator, Union
 
 from api.errors import ToolCallFailed
