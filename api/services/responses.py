@@ -1,4 +1,4 @@
-"""One Responses API call: history, prompt, upstream answer, structured output, limits, storage."""
+"""One Responses API call: history, prompt, upstream answer, tool calls, structured output, limits, storage."""
 from __future__ import annotations
 
 import time
@@ -9,10 +9,10 @@ from api import structured_output as so
 from api import token_counting
 from api.call_context import CallContext
 from api.client_key import fingerprint
-from api.errors import RelayError
+from api.errors import RelayError, ToolCallFailed
 from api.output_limits import OutputLimiter, limit_text
 from api.request_schemas import ItemListParams, ResponsesRequest
-from api.services import response_store, structured_turn, unified_chat
+from api.services import response_store, structured_turn, tool_turn, unified_chat
 from api.services.structured_turn import Outcome
 from api.services.unified_chat import Prepared, TextStream
 from api.streaming import event_frame
@@ -67,12 +67,27 @@ async def _turn(request: ResponsesRequest, api_key: str, call: CallContext) -> _
     fmt = request.text_format
     guidance = tr.guidance(request.reasoning["effort"], request.verbosity, so.prompt_instructions(fmt))
     messages = tr.conversation(request.instructions, guidance, tr.items_to_messages(history.items), request.messages)
-    prepared = await unified_chat.prepare(request.upstream_model, messages, request.web_search, api_key, param="input")
-    return _Turn(request, key_fingerprint, messages, prepared, history.root_id)
+    # Earlier calls and results are written in the calling convention even when no tool is offered now.
+    prepared = await tool_turn.prepare(request.upstream_model, messages, request.tools.spec, request.web_search,
+                                       api_key, param="input")
+    return _Turn(request, key_fingerprint, prepared.messages, prepared, history.root_id)
 
 
 async def _answer(turn: _Turn, api_key: str) -> Outcome:
-    return await structured_turn.answer(turn.prepared, turn.request.text_format, api_key)
+    """Function calls, or a text answer held to the text format (both repaired at most once each)."""
+    spec, fmt = turn.request.tools.spec, turn.request.text_format
+    if not spec.active:
+        return await structured_turn.answer(turn.prepared, fmt, api_key)
+    try:
+        turned = await tool_turn.answer(turn.prepared, spec, api_key)
+    except ToolCallFailed as error:  # `required` or a named function, and no valid call came
+        used_in, used_out, credits = error.usage
+        return Outcome(None, used_in, used_out, credits, False, error=error.message, repaired=True)
+    outcome = Outcome(turned.text, turned.input_tokens, turned.output_tokens, turned.credits, turned.degraded,
+                      repaired=turned.repaired, calls=turned.calls)
+    if turned.calls:
+        return outcome
+    return await structured_turn.settle(turn.prepared, fmt, outcome, api_key)
 
 
 def _lead(turn: _Turn, degraded: bool) -> list[dict[str, Any]]:
