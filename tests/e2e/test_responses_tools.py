@@ -157,9 +157,11 @@ def test_a_streamed_call_sends_the_official_event_sequence(relay, sim):
     events = stream_events(relay, {"model": "gpt-4o-mini", "input": "Rome?", "tools": [WEATHER, TIME]})
     call_events = ["response.output_item.added", "response.function_call_arguments.delta",
                    "response.function_call_arguments.done", "response.output_item.done"]
-    assert types(events) == [
+    text_deltas = [e["delta"] for e in events if e["type"] == "response.output_text.delta"]
+    assert "".join(text_deltas).strip() == "Let me check." and "<tool_call>" not in "".join(text_deltas)
+    assert [t for t in types(events) if t != "response.output_text.delta"] == [
         "response.created", "response.in_progress",
-        "response.output_item.added", "response.content_part.added", "response.output_text.delta",
+        "response.output_item.added", "response.content_part.added",
         "response.output_text.done", "response.content_part.done", "response.output_item.done",
         *call_events, *call_events, "response.completed",
     ]
@@ -167,10 +169,16 @@ def test_a_streamed_call_sends_the_official_event_sequence(relay, sim):
     message, weather, clock = final["output"]
     assert message["content"][0]["text"].strip() == "Let me check."
     assert (weather["name"], json.loads(weather["arguments"]), clock["name"]) == ("get_weather", {"city": "Rome"}, "get_time")
-    added, delta, done, item_done = events[8:12]
+    first_call = types(events).index("response.function_call_arguments.delta") - 1
+    added, delta, done, item_done = events[first_call:first_call + 4]
     assert added["item"]["status"] == "in_progress" and added["item"]["arguments"] == "" and added["output_index"] == 1
     assert delta["item_id"] == done["item_id"] == weather["id"] and delta["delta"] == done["arguments"] == weather["arguments"]
     assert done["name"] == "get_weather" and item_done["item"] == weather
+
+    sim.script({"text": "No tool needed: it is noon."})
+    events = stream_events(relay, {"model": "gpt-4o-mini", "input": "time?", "tools": [TIME]})
+    assert [item["type"] for item in events[-1]["response"]["output"]] == ["message"]
+    assert "".join(e["delta"] for e in events if e["type"] == "response.output_text.delta") == "No tool needed: it is noon."
 
 
 def test_a_named_choice_gets_one_repair_and_usage_counts_it_and_parallel_false_keeps_one_call(client, sim):
