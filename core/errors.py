@@ -116,9 +116,29 @@ class UpstreamError(RelayError):
     code = "upstream_error"
 
 
+class StructuredOutputFailed(UpstreamError):
+    """The model's reply stayed invalid for the requested JSON format after the one repair request.
+
+    `X-Should-Retry: false` stops the OpenAI SDKs from silently re-running (and re-paying) the call.
+    """
+
+    code = "structured_output_failed"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, param="response_format", headers={"X-Should-Retry": "false"})
+
+
 class UpstreamTimeout(UpstreamError):
     status = 504
     code = "upstream_timeout"
+
+
+class ToolCallFailed(UpstreamError):
+    """`tool_choice` required or named, and the model gave no valid call even after one repair.
+    `usage` is (input tokens, output tokens, credits) of the upstream calls made, for accounting."""
+
+    code = "tool_call_failed"
+    usage: tuple[int, int, int | None] = (0, 0, None)
 
 
 def error_response(error: RelayError) -> Any:

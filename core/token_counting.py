@@ -132,7 +132,10 @@ def count_messages(messages: list[dict[str, Any]], model: str = "") -> int:
                 total += count_text(value, model)
             elif key == "tool_calls" and isinstance(value, list):
                 for call in value:
-                    function = (call or {}).get("function") or {}
+                    # Counted before validation: a malformed item counts as nothing, not a crash.
+                    function = call.get("function") if isinstance(call, dict) else None
+                    if not isinstance(function, dict):
+                        continue
                     total += count_text(str(function.get("name", "")), model)
                     total += count_text(str(function.get("arguments", "")), model)
     return total

@@ -40,3 +40,9 @@ def test_a_corrupted_bpe_file_is_refused(monkeypatch):
 def test_the_estimate_is_used_when_tokenizing_fails(monkeypatch):
     monkeypatch.setattr(tc, "get_encoding", lambda name: (_ for _ in ()).throw(RuntimeError("x")))
     assert tc.count_text("a b c d", "gpt-4o") == tc.estimate_tokens("a b c d") == 3
+
+
+def test_malformed_tool_calls_count_as_nothing_instead_of_failing():
+    # Reservations count the body before it is validated (schemathesis found `tool_calls: [1, 2]`).
+    messages = [{"role": "assistant", "content": None, "tool_calls": [1, None, {"function": "x"}, {"function": {"name": "f"}}]}]
+    assert tc.count_messages(messages) == tc.count_messages([{"role": "assistant", "content": None, "tool_calls": [{"function": {"name": "f"}}]}])
