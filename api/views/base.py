@@ -81,12 +81,16 @@ class RelayView(APIView):
         estimate, parse_error = Estimate(), None
         if key and request.method in ("POST", "PUT", "PATCH") and _is_json(request):
             try:
-                estimate = from_body(request.data, request.path in TEXT_GENERATION_PATHS)
+                estimate = self.estimate(request)
             except Exception as error:  # noqa: BLE001 - DRF forgets a parse error once raised
                 parse_error = error
         self.admission = await limits.admit(self.call, estimate)
         if parse_error is not None:
             raise parse_error
+
+    def estimate(self, request) -> Estimate:
+        """What this request may cost in tokens, from its parsed JSON body (views may refine it)."""
+        return from_body(request.data, request.path in TEXT_GENERATION_PATHS)
 
     def stream_response(self, frames, headers: dict[str, str] | None = None) -> StreamingHttpResponse:
         """An event stream whose end (complete or cut short) finishes this call."""
