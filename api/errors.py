@@ -103,6 +103,11 @@ class UpstreamError(RelayError):
     code = "upstream_error"
 
 
+class UpstreamOverloaded(UpstreamError):
+    """1min.ai or its provider is busy (a 503/529, "try again later"): the same 502 for OpenAI
+    clients; Anthropic's clients get their 529 overloaded_error, which they retry."""
+
+
 class UpstreamTimeout(UpstreamError):
     status = 504
     code = "upstream_timeout"
@@ -119,7 +124,8 @@ ANTHROPIC_OVERLOADED_STATUS = 529
 
 
 def anthropic_status(error: RelayError) -> int:
-    return ANTHROPIC_OVERLOADED_STATUS if error.status == 503 else error.status
+    overloaded = error.status == 503 or isinstance(error, UpstreamOverloaded)
+    return ANTHROPIC_OVERLOADED_STATUS if overloaded else error.status
 
 
 def anthropic_body(error: RelayError) -> dict[str, Any]:

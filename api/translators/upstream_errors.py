@@ -12,6 +12,7 @@ from api.errors import (
     RateLimited,
     RelayError,
     UpstreamError,
+    UpstreamOverloaded,
 )
 
 # Provider request ids and URLs in upstream details are internal; clients never see them.
@@ -111,7 +112,7 @@ def _provider_error(message: str, found: Details) -> RelayError | None:
     """EXTERNAL_API_RESPONSE_WITH_ERROR: 1min.ai's provider refused. Its canned "busy, try again"
     message is only true when the provider failed (5xx); otherwise the cause is in `details`."""
     if found.status is not None and found.status >= 500:
-        return UpstreamError(f"1min.ai's provider failed: {message or 'no details'}")
+        return UpstreamOverloaded(f"1min.ai's provider failed: {message or 'no details'}")
     if not found.messages:
         return None
     return InvalidRequest(
@@ -159,4 +160,6 @@ def upstream_error(status: int, headers: dict[str, str], body: bytes) -> RelayEr
             status=400 if status != 404 else 404,
         )
     suffix = f": {message[:200]}" if message else ""
+    if status in (503, 529):
+        return UpstreamOverloaded(f"1min.ai failed with HTTP {status}{suffix}")
     return UpstreamError(f"1min.ai failed with HTTP {status}{suffix}")

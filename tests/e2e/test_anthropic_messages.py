@@ -242,3 +242,7 @@ def test_claude_codes_request_shape_is_accepted_recorded_and_allowed_by_cors(rel
                                           "anthropic-dangerous-direct-browser-access,content-type"})
     allowed = {h.strip() for h in preflight.headers["access-control-allow-headers"].split(",")}
     assert {"x-api-key", "anthropic-version", "anthropic-beta", "anthropic-dangerous-direct-browser-access"} <= allowed
+
+    document = httpx.get(f"{relay.url}/v1/openapi.json").json()
+    assert {"post"} <= set(document["paths"]["/v1/messages"]) and "post" in document["paths"]["/v1/messages/count_tokens"]
+    assert document["paths"]["/v1/messages"]["post"]["responses"]["529"]
