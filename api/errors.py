@@ -173,7 +173,7 @@ def _from_drf(exc: Any, accepted: list[str] | None = None) -> RelayError:
             )
         return InvalidRequest(
             "We could not parse the JSON body of your request. "
-            f"({message}) The OpenAI API expects a JSON payload.",
+            f"({message}) This endpoint expects a JSON payload.",
             code="invalid_json",
         )
     if isinstance(exc, drf_exceptions.UnsupportedMediaType):

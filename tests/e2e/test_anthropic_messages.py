@@ -194,6 +194,11 @@ def test_each_error_is_a_typed_sdk_exception_in_anthropics_envelope(relay, relay
     assert response.json() == {"type": "error", "error": {"type": "invalid_request_error",
                                                           "message": "max_tokens: Field required"}}
 
+    garbled = httpx.post(f"{relay.url}/v1/messages/count_tokens", headers={"x-api-key": TEST_KEY,
+                         "content-type": "application/json"}, content=b'{"model": ')
+    assert garbled.status_code == 400 and garbled.json()["error"]["type"] == "invalid_request_error"
+    assert "JSON" in garbled.json()["error"]["message"]
+
     with anthropic.Anthropic(base_url=relay.url, api_key=TEST_KEY, max_retries=0) as claude:
         with pytest.raises(anthropic.NotFoundError) as caught:
             claude.messages.create(model="no-such-model", max_tokens=5, messages=HI)
