@@ -113,6 +113,14 @@ class UpstreamTimeout(UpstreamError):
     code = "upstream_timeout"
 
 
+class ToolCallFailed(UpstreamError):
+    """`tool_choice` required or named, and the model gave no valid call even after one repair.
+    `usage` is (input tokens, output tokens, credits) of the upstream calls made, for accounting."""
+
+    code = "tool_call_failed"
+    usage: tuple[int, int, int | None] = (0, 0, None)
+
+
 # Anthropic's error types by status (https://docs.anthropic.com/en/api/errors); the relay's own
 # "try again shortly" 503s are Anthropic's 529 overloaded_error, which its SDKs retry.
 _ANTHROPIC_TYPES = {
