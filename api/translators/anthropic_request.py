@@ -76,7 +76,3 @@ def to_chat_messages(system: list[str], messages: list[dict[str, Any]]) -> list[
         out.extend(_message(message))
     return out
 
-
-def tool_definitions_text(tools: list[dict[str, Any]]) -> str:
-    """The tool definitions as text, for counting what they add to a prompt."""
-    return json.dumps(tools, ensure_ascii=False, sort_keys=True) if tools else ""

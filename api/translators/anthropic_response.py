@@ -106,21 +106,8 @@ def _pieces(text: str, size: int) -> list[str]:
     return [text[i:i + size] for i in range(0, len(text), size)] or [""]
 
 
-def replay_events(msg: dict[str, Any], input_tokens: int, piece_chars: int = 64) -> list[dict[str, Any]]:
-    """A finished message as Anthropic's stream of events: for answers that are known whole before
-    anything is sent (tool calls are recognised only in a complete reply)."""
-    events = [message_start(msg["id"], msg["model"], input_tokens)]
-    for index, block in enumerate(msg["content"]):
-        if block["type"] == "tool_use":
-            events.append(block_start(index, {**block, "input": {}}))
-            events += [input_json_delta(index, p) for p in _pieces(json.dumps(block["input"], ensure_ascii=False), piece_chars)]
-        else:
-            events.append(block_start(index, text_block("")))
-            events += [text_delta(index, p) for p in _pieces(block["text"], piece_chars) if p]
-        if index == 0:
-            events.insert(2, PING)
-        events.append(block_stop(index))
-    usage_ = msg["usage"]
-    events.append(message_delta(msg["stop_reason"], msg["stop_sequence"], usage_["input_tokens"], usage_["output_tokens"]))
-    events.append(MESSAGE_STOP)
-    return events
+def tool_use_events(index: int, block: dict[str, Any], piece_chars: int = 64) -> list[dict[str, Any]]:
+    """One tool_use block as a stream: its start (input `{}`), its input as JSON pieces, its stop."""
+    arguments = json.dumps(block["input"], ensure_ascii=False)
+    return [block_start(index, {**block, "input": {}}),
+            *(input_json_delta(index, p) for p in _pieces(arguments, piece_chars)), block_stop(index)]

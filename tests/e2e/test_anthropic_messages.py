@@ -251,3 +251,67 @@ def test_claude_codes_request_shape_is_accepted_recorded_and_allowed_by_cors(rel
     document = httpx.get(f"{relay.url}/v1/openapi.json").json()
     assert {"post"} <= set(document["paths"]["/v1/messages"]) and "post" in document["paths"]["/v1/messages/count_tokens"]
     assert document["paths"]["/v1/messages"]["post"]["responses"]["529"]
+
+
+WEATHER = {"name": "get_weather", "description": "Current weather for a city.",
+           "input_schema": {"type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"]}}
+
+
+def tool_call(name, arguments) -> str:
+    return "<tool_call>" + json.dumps({"name": name, "arguments": arguments}) + "</tool_call>"
+
+
+def test_a_full_tool_use_and_tool_result_loop(claude, sim):
+    question = [{"role": "user", "content": "Weather in Paris?"}]
+    sim.script({"text": tool_call("get_weather", {"city": "Paris"})})
+    raw = claude.messages.with_raw_response.create(model=MODEL, max_tokens=200, tools=[WEATHER], messages=question)
+    first = strictly(Message, json.loads(raw.http_response.text))
+    assert first.stop_reason == "tool_use" and [b.type for b in first.content] == ["tool_use"]
+    (use,) = first.content
+    assert use.id.startswith("toolu_") and (use.name, use.input) == ("get_weather", {"city": "Paris"})
+    assert "get_weather" in prompt_sent(sim) and "<tool_call>" in prompt_sent(sim)
+
+    sim.script({"text": "It is 18C in Paris."})
+    second = claude.messages.create(model=MODEL, max_tokens=200, tools=[WEATHER], messages=[
+        *question, {"role": "assistant", "content": first.content},
+        {"role": "user", "content": [{"type": "tool_result", "tool_use_id": use.id, "content": [{"type": "text", "text": "18C"}]}]},
+    ])
+    assert (second.stop_reason, second.content[0].text) == ("end_turn", "It is 18C in Paris.")
+    prompt = prompt_sent(sim)
+    assert tool_call("get_weather", {"city": "Paris"}) in prompt
+    assert f'<tool_result call_id="{use.id}" name="get_weather">18C</tool_result>' in prompt
+
+    counted_with = claude.messages.count_tokens(model=MODEL, tools=[WEATHER], messages=question).input_tokens
+    assert counted_with > claude.messages.count_tokens(model=MODEL, messages=question).input_tokens
+
+    sim.script({"text": "no idea"}, times=2)  # the reply and its one repair: neither calls the tool
+    with pytest.raises(anthropic.InternalServerError) as caught:
+        claude.messages.create(model=MODEL, max_tokens=200, tools=[WEATHER], messages=question,
+                               tool_choice={"type": "tool", "name": "get_weather"})
+    assert caught.value.status_code == 502 and caught.value.body["error"]["type"] == "api_error"
+    assert len(sim.requests_to("/api/chat-with-ai")) == 4  # two turns, then the reply and its repair
+
+
+def test_tool_calls_stream_as_tool_use_blocks_with_input_json_deltas(claude, relay, sim):
+    reply = "Let me check.\n" + tool_call("get_weather", {"city": "Paris"}) + "\n" + tool_call("get_weather", {"city": "Rome"})
+    sim.script({"text": reply})
+    events = raw_events(relay, {"model": MODEL, "max_tokens": 200, "tools": [WEATHER], "messages": HI})
+    for name, data in events:
+        assert data["type"] == name
+        if name != "ping":
+            strictly(RawMessageStreamEvent, data)
+    compact = [(n, d.get("index"), d.get("content_block", {}).get("type") or d.get("delta", {}).get("type")) for n, d in events]
+    assert compact[:3] == [("message_start", None, None), ("content_block_start", 0, "text"), ("ping", None, None)]
+    starts = [(i, kind) for n, i, kind in compact if n == "content_block_start"]
+    assert starts == [(0, "text"), (1, "tool_use"), (2, "tool_use")]
+    assert {kind for n, i, kind in compact if n == "content_block_delta" and i > 0} == {"input_json_delta"}
+    assert [n for n, _, _ in compact[-2:]] == ["message_delta", "message_stop"]
+    assert events[-2][1]["delta"]["stop_reason"] == "tool_use"
+
+    sim.script({"text": reply})
+    with claude.messages.stream(model=MODEL, max_tokens=200, tools=[WEATHER], messages=HI) as stream:
+        final = stream.get_final_message()
+    assert [b.type for b in final.content] == ["text", "tool_use", "tool_use"]
+    assert final.content[0].text.strip() == "Let me check."
+    assert [b.input for b in final.content[1:]] == [{"city": "Paris"}, {"city": "Rome"}]
+    assert final.stop_reason == "tool_use" and len({b.id for b in final.content[1:]}) == 2

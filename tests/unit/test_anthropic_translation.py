@@ -152,15 +152,10 @@ def test_paths_choose_their_envelope():
     assert envelope_for_path("/v1/chat/completions") == envelope_for_path("/v1/messagesx") == "openai"
 
 
-def test_a_whole_message_replays_as_anthropics_event_sequence():
-    msg = ar.message("msg_1", "m", [ar.text_block("Checking."), ar.tool_use_block("toolu_1", "f", {"q": "x" * 100})],
-                     "tool_use", None, ar.usage(5, 9))
-    events = ar.replay_events(msg, 5)
-    assert [e["type"] for e in events] == [
-        "message_start", "content_block_start", "ping", "content_block_delta", "content_block_stop",
-        "content_block_start", "content_block_delta", "content_block_delta", "content_block_stop",
-        "message_delta", "message_stop"]
-    assert events[5]["content_block"] == {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}}
-    partial = "".join(e["delta"]["partial_json"] for e in events if e["type"] == "content_block_delta" and e["index"] == 1)
-    assert partial == '{"q": "' + "x" * 100 + '"}'
-    assert events[-2]["delta"] == {"stop_reason": "tool_use", "stop_sequence": None}
+def test_a_tool_use_block_streams_as_start_json_pieces_and_stop():
+    events = ar.tool_use_events(1, ar.tool_use_block("toolu_1", "f", {"q": "x" * 100}))
+    assert [e["type"] for e in events] == ["content_block_start", "content_block_delta", "content_block_delta",
+                                           "content_block_stop"]
+    assert events[0]["content_block"] == {"type": "tool_use", "id": "toolu_1", "name": "f", "input": {}}
+    assert all(e["index"] == 1 for e in events)
+    assert "".join(e["delta"]["partial_json"] for e in events[1:-1]) == '{"q": "' + "x" * 100 + '"}'
