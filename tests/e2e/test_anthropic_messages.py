@@ -209,12 +209,14 @@ def test_each_error_is_a_typed_sdk_exception_in_anthropics_envelope(relay, relay
         envelope(caught.value, "api_error")
         sim.reset()
 
-    limited = relay_factory(RATE_LIMIT_REQUESTS_PER_MINUTE="1", MAX_JSON_BODY_BYTES="2048")
+    # Also the stock Django/adrf/DRF path (FRAMEWORK_FAST_PATHS=false) renders Anthropic's shapes.
+    limited = relay_factory(RATE_LIMIT_REQUESTS_PER_MINUTE="1", MAX_JSON_BODY_BYTES="2048", FRAMEWORK_FAST_PATHS="false")
     too_big = httpx.post(f"{limited.url}/v1/messages", headers={"x-api-key": TEST_KEY},
                          content=b"{" + b" " * 4096 + b"}")
     assert too_big.status_code == 413 and too_big.json()["error"]["type"] == "request_too_large"
     with anthropic.Anthropic(base_url=limited.url, api_key=fresh_key(), max_retries=0) as claude:
-        claude.messages.create(model=MODEL, max_tokens=5, messages=HI)
+        sim.script({"text": "fine"})
+        assert claude.messages.create(model=MODEL, max_tokens=5, messages=HI).content[0].text == "fine"
         with pytest.raises(anthropic.RateLimitError) as caught:
             claude.messages.create(model=MODEL, max_tokens=5, messages=HI)
     envelope(caught.value, "rate_limit_error")
@@ -230,16 +232,25 @@ def test_claude_codes_request_shape_is_accepted_recorded_and_allowed_by_cors(rel
                      {"role": "user", "content": [{"type": "text", "text": "hello", "cache_control": {"type": "ephemeral"}}]}],
         "thinking": {"type": "enabled", "budget_tokens": 31999}, "context_management": {"edits": []},
         "output_config": {"effort": "high"}, "metadata": {"user_id": "user_abc_account_x_session_y"},
+        "tools": [{**WEATHER, "cache_control": {"type": "ephemeral"}},
+                  {"name": "Bash", "description": "Run a command.", "defer_loading": True,
+                   "input_schema": {"type": "object", "properties": {"command": {"type": "string"}}}}],
+        "tool_choice": {"type": "auto"},
     }
     headers = {"x-api-key": key, "anthropic-version": "2023-06-01",
                "anthropic-beta": "claude-code-20250219,oauth-2025-04-20,interleaved-thinking-2025-05-14"}
     response = httpx.post(f"{relay.url}/v1/messages?beta=true", headers=headers, json=body, timeout=30)
     assert response.status_code == 200, response.text
     strictly(Message, response.json())
-    assert prompt_sent(sim).startswith("System: You are Claude Code.\n\nSystem: Reminder: be careful.\n\nHuman: hello")
+    prompt = prompt_sent(sim)
+    assert prompt.startswith("System: You are Claude Code.\n\nSystem: Reminder: be careful.\n\nSystem: You can call")
+    assert prompt.endswith("\n\nHuman: hello\n\nAssistant:")
+    assert "`Bash`" in prompt_sent(sim)
     (row,) = wait_for_rows(lambda: usage_of(relay, fingerprint(key)), 1)
     assert (row["endpoint"], row["model"], row["status"]) == ("messages", MODEL, 200)
     assert row["completion_tokens"] > 0
+    streamed = raw_events(relay, {**body, "max_tokens": 64000}, key=key)
+    assert streamed[-1][0] == "message_stop" and streamed[-2][1]["delta"]["stop_reason"] == "end_turn"
 
     preflight = httpx.options(f"{relay.url}/v1/messages", headers={
         "Origin": "https://app.example", "Access-Control-Request-Method": "POST",
