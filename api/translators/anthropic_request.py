@@ -26,7 +26,7 @@ def _parts(blocks: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _collapse(parts: list[dict[str, Any]]) -> str | list[dict[str, Any]]:
-    """Text-only content as one string (what tool results and most prompts are); parts otherwise."""
+    """Text-only content as one string (as most prompts are); parts otherwise."""
     if all(p["type"] == "text" for p in parts):
         return "\n".join(p["text"] for p in parts)
     return parts
@@ -35,12 +35,21 @@ def _collapse(parts: list[dict[str, Any]]) -> str | list[dict[str, Any]]:
 def _tool_message(block: dict[str, Any]) -> ChatMessage:
     content = block.get("content")
     if isinstance(content, list):
-        content = _collapse(_parts(content))
+        content = "\n".join(b["text"] for b in content if b["type"] == "text")
     content = content or ""
     if block.get("is_error"):
-        prefix = "[the tool reported an error] "
-        content = prefix + content if isinstance(content, str) else [{"type": "text", "text": prefix}, *content]
+        content = "[the tool reported an error] " + content
     return {"role": "tool", "tool_call_id": block["tool_use_id"], "content": content}
+
+
+def _tool_images(block: dict[str, Any]) -> list[dict[str, Any]]:
+    """A tool result's images, for the user turn that carries the result: tool messages are text
+    in the engine's transcript, and images travel as attachments of the prompt anyway."""
+    content = block.get("content")
+    images = [b for b in content if b["type"] == "image"] if isinstance(content, list) else []
+    if not images:
+        return []
+    return [{"type": "text", "text": f"(images from the result of call {block['tool_use_id']})"}, *_parts(images)]
 
 
 def _tool_call(block: dict[str, Any]) -> dict[str, Any]:
@@ -56,7 +65,7 @@ def _message(message: dict[str, Any]) -> list[ChatMessage]:
     if role == "user":
         # Anthropic puts tool results in the user turn; chat gives each its own `tool` message.
         out.extend(_tool_message(b) for b in content if b["type"] == "tool_result")
-    parts = _parts(content)
+    parts = [p for b in content if b["type"] == "tool_result" for p in _tool_images(b)] + _parts(content)
     calls = [_tool_call(b) for b in content if b["type"] == "tool_use"]
     if calls:
         text = "\n".join(p["text"] for p in parts if p["type"] == "text")

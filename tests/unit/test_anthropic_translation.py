@@ -44,6 +44,17 @@ def test_a_tool_loop_history_becomes_chat_messages_the_engine_reads():
     ]
 
 
+def test_images_in_a_tool_result_travel_with_the_user_turn_that_carries_it():
+    messages = [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "toolu_9", "content": [
+        {"type": "text", "text": "a chart"}, {"type": "image", "source": PNG_SOURCE}]}]}]
+    assert to_chat_messages([], messages) == [
+        {"role": "tool", "tool_call_id": "toolu_9", "content": "a chart"},
+        {"role": "user", "content": [
+            {"type": "text", "text": "(images from the result of call toolu_9)"},
+            {"type": "image_url", "image_url": {"url": "data:image/png;base64,iVBORw0KGgo="}}]},
+    ]
+
+
 def test_images_become_image_url_parts_wherever_they_stand():
     messages = [{"role": "user", "content": [
         {"type": "text", "text": "see"}, {"type": "image", "source": PNG_SOURCE},
