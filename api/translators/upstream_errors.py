@@ -129,7 +129,7 @@ def upstream_error(status: int, headers: dict[str, str], body: bytes) -> RelayEr
     message = _scrub(message)
     if status in (401, 403):
         return AuthenticationFailed(
-            "1min.ai rejected the API key. Check the key you sent as the Bearer token."
+            "1min.ai rejected the API key. Check the key you sent (Bearer token or x-api-key)."
         )
     if status == 429:
         return RateLimited(

@@ -187,6 +187,7 @@ def test_each_error_is_a_typed_sdk_exception_in_anthropics_envelope(relay, relay
         with pytest.raises(anthropic.AuthenticationError) as caught:
             refused.messages.create(model=MODEL, max_tokens=5, messages=HI)
     envelope(caught.value, "authentication_error")
+    assert "1min.ai rejected the API key" in caught.value.body["error"]["message"]
 
     response = httpx.post(f"{relay.url}/v1/messages", headers={"x-api-key": TEST_KEY},
                           json={"model": MODEL, "messages": HI})
