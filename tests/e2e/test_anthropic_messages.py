@@ -327,3 +327,15 @@ def test_tool_calls_stream_as_tool_use_blocks_with_input_json_deltas(claude, rel
     assert final.content[0].text.strip() == "Let me check."
     assert [b.input for b in final.content[1:]] == [{"city": "Paris"}, {"city": "Rome"}]
     assert final.stop_reason == "tool_use" and len({b.id for b in final.content[1:]}) == 2
+
+
+def test_relay_keys_work_in_x_api_key_with_their_model_limits(keyed_relay, keyed_admin, sim):
+    keyed_admin.pool(a="pool-key-messages-a")
+    _, key = keyed_admin.add_relay_key("claude-user", models=MODEL)
+    with anthropic.Anthropic(base_url=keyed_relay.url, api_key=key, max_retries=0) as claude:
+        assert claude.messages.create(model=MODEL, max_tokens=100, messages=HI).stop_reason == "end_turn"
+        assert sim.requests_to("/api/chat-with-ai")[-1]["headers"]["api-key"] == "pool-key-messages-a"
+        with pytest.raises(anthropic.PermissionDeniedError) as caught:
+            claude.messages.create(model="gpt-4o", max_tokens=5, messages=HI)
+    assert caught.value.body["error"]["type"] == "permission_error"
+    assert len(sim.requests_to("/api/chat-with-ai")) == 1
