@@ -209,6 +209,12 @@ def test_each_error_is_a_typed_sdk_exception_in_anthropics_envelope(relay, relay
             claude.messages.create(model=MODEL, max_tokens=5, messages=HI)
         envelope(caught.value, "api_error")
         sim.reset()
+        sim.script({"status": 503, "message": "busy"}, times=None)  # lasting, past the relay's retries
+        with pytest.raises(anthropic.OverloadedError) as caught:
+            claude.messages.create(model=MODEL, max_tokens=5, messages=HI)
+        assert caught.value.status_code == 529
+        envelope(caught.value, "overloaded_error")
+        sim.reset()
 
     # Also the stock Django/adrf/DRF path (FRAMEWORK_FAST_PATHS=false) renders Anthropic's shapes.
     limited = relay_factory(RATE_LIMIT_REQUESTS_PER_MINUTE="1", MAX_JSON_BODY_BYTES="2048", FRAMEWORK_FAST_PATHS="false")
