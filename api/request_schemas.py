@@ -5,7 +5,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.errors import InvalidRequest
+from api.request_schemas_tools import parse_chat_tools
 from api.structured_output import TextFormat, parse_format
+from api.tool_emulation.spec import ToolSpec
 from api.translators.responses import items_from_chat, items_to_messages, normalize_input
 
 ONLINE_SUFFIX = ":online"
@@ -23,6 +25,8 @@ class ChatRequest:
     include_usage: bool = False
     stop: list[str] = field(default_factory=list)
     max_tokens: int | None = None
+    tools: ToolSpec | None = None  # None: no tool declared
+    legacy_functions: bool = False  # declared through `functions`: answer with `function_call`
 
 
 def require_object(body: Any) -> dict[str, Any]:
@@ -125,6 +129,7 @@ def parse_chat(body: Any) -> ChatRequest:
     if not isinstance(options, dict):
         raise InvalidRequest("`stream_options` must be an object.", param="stream_options")
     max_tokens = _positive_int(body, "max_completion_tokens") or _positive_int(body, "max_tokens")
+    tools, legacy_functions = parse_chat_tools(body)
     return ChatRequest(
         model=model,
         upstream_model=upstream_model,
@@ -134,6 +139,8 @@ def parse_chat(body: Any) -> ChatRequest:
         include_usage=bool(options.get("include_usage")) and stream,
         stop=_stop(body.get("stop")),
         max_tokens=max_tokens,
+        tools=tools,
+        legacy_functions=legacy_functions,
     )
 
 

@@ -20,7 +20,7 @@ the problems. If that fails too: `auto` gives the repair reply as text; `require
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, AsyncIterator, Union
 
 from api.errors import ToolCallFailed
@@ -164,7 +164,7 @@ class ToolStream:
         held = sniffer.held
         verdict = judge(held, self._spec) if held else validate.Verdict([], "")
         if verdict.ok:
-            text = verdict.text if verdict.calls else held
+            text = verdict.text if verdict.calls else sniffer.unreleased
             if text:
                 self.emitted += text
                 yield TextDelta(text)

@@ -15,8 +15,11 @@ CALL, MAYBE, TEXT = "call", "maybe", "text"
 
 
 def _at_line_start(text: str, pos: int) -> bool:
-    line_start = text.rfind("\n", 0, pos) + 1
-    return text[line_start:pos].strip(" \t") == ""
+    # Looks back over indentation only, so a long line full of braces stays linear.
+    i = pos - 1
+    while i >= 0 and text[i] in " \t":
+        i -= 1
+    return i < 0 or text[i] == "\n"
 
 
 def _first_visible(text: str, pos: int) -> int:
@@ -76,6 +79,11 @@ class Sniffer:
     @property
     def released(self) -> str:
         return self._text[:self._released]
+
+    @property
+    def unreleased(self) -> str:
+        """Everything not released yet: what to show when the held part turns out to be text."""
+        return self._text[self._released:]
 
     @property
     def text(self) -> str:
