@@ -136,7 +136,7 @@ class ModelRegistry:
 
 # What each kind of model is, and where a client should send it.
 KINDS = {
-    CHAT: ("a chat model", "POST /v1/chat/completions or POST /v1/responses"),
+    CHAT: ("a chat model", "POST /v1/chat/completions, POST /v1/responses or POST /v1/messages"),
     IMAGE: ("an image generation model", "POST /v1/images/generations"),
     SPEECH_TO_TEXT: ("a transcription model", "POST /v1/audio/transcriptions"),
     TRANSLATION: ("an audio translation model", "POST /v1/audio/translations"),

@@ -19,6 +19,7 @@ class OutputLimiter:
         self._pending = ""
         self.emitted = ""
         self.finish_reason: str | None = None
+        self.matched_stop: str | None = None  # which stop sequence ended the answer
 
     @property
     def done(self) -> bool:
@@ -30,6 +31,7 @@ class OutputLimiter:
         text = self._pending + delta
         cut = self._first_stop(text)
         if cut is not None:
+            self.matched_stop = min((s for s in self.stop if s in text), key=lambda s: (text.find(s), -len(s)))
             self._pending = ""
             self.finish_reason = "stop"
             return self._accept(text[:cut])

@@ -1,4 +1,4 @@
-"""Routes under /v1/: each OpenAI endpoint, then a catch-all 404 in the OpenAI envelope."""
+"""Routes under /v1/: each OpenAI endpoint, Anthropic's Messages, then a catch-all 404 in the OpenAI envelope."""
 from django.urls import path, re_path
 from drf_spectacular.views import SpectacularJSONAPIView, SpectacularRedocView, SpectacularSwaggerView
 
@@ -6,6 +6,7 @@ from api.views.audio import SpeechView, TranscriptionsView, TranslationsView
 from api.views.base import UnknownEndpointView
 from api.views.chat import ChatCompletionsView
 from api.views.images import ImageGenerationsView
+from api.views.messages import CountTokensView, MessagesView
 from api.views.models import ModelDetailView, ModelListView
 from api.views.responses import ResponseDetailView, ResponseInputItemsView, ResponsesView
 
@@ -21,6 +22,8 @@ urlpatterns = [
     path("responses", ResponsesView.as_view()),
     path("responses/<str:response_id>", ResponseDetailView.as_view()),
     path("responses/<str:response_id>/input_items", ResponseInputItemsView.as_view()),
+    path("messages", MessagesView.as_view()),
+    path("messages/count_tokens", CountTokensView.as_view()),
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="openapi"), name="redoc"),

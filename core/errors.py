@@ -1,4 +1,4 @@
-"""The OpenAI error envelope: one exception hierarchy and the one handler that renders it."""
+"""The error envelopes (OpenAI's, and Anthropic's for /v1/messages): one exception hierarchy, one handler."""
 from __future__ import annotations
 
 from typing import Any
@@ -128,6 +128,11 @@ class StructuredOutputFailed(UpstreamError):
         super().__init__(message, param="response_format", headers={"X-Should-Retry": "false"})
 
 
+class UpstreamOverloaded(UpstreamError):
+    """1min.ai or its provider is busy (a 503/529, "try again later"): the same 502 for OpenAI
+    clients; Anthropic's clients get their 529 overloaded_error, which they retry."""
+
+
 class UpstreamTimeout(UpstreamError):
     status = 504
     code = "upstream_timeout"
@@ -141,10 +146,45 @@ class ToolCallFailed(UpstreamError):
     usage: tuple[int, int, int | None] = (0, 0, None)
 
 
-def error_response(error: RelayError) -> Any:
+# Anthropic's error types by status (https://docs.anthropic.com/en/api/errors); the relay's own
+# "try again shortly" 503s are Anthropic's 529 overloaded_error, which its SDKs retry.
+_ANTHROPIC_TYPES = {
+    400: "invalid_request_error", 401: "authentication_error", 402: "billing_error",
+    403: "permission_error", 404: "not_found_error", 413: "request_too_large", 429: "rate_limit_error",
+    503: "overloaded_error", 529: "overloaded_error",
+}
+ANTHROPIC_OVERLOADED_STATUS = 529
+
+
+def anthropic_status(error: RelayError) -> int:
+    overloaded = error.status == 503 or isinstance(error, UpstreamOverloaded)
+    return ANTHROPIC_OVERLOADED_STATUS if overloaded else error.status
+
+
+def anthropic_body(error: RelayError) -> dict[str, Any]:
+    """`{"type": "error", "error": {"type", "message"}}`, the type chosen by status."""
+    status = anthropic_status(error)
+    default = "api_error" if status >= 500 else "invalid_request_error"
+    return {"type": "error", "error": {"type": _ANTHROPIC_TYPES.get(status, default), "message": error.message}}
+
+
+def envelope_body(error: RelayError, envelope: str = "openai") -> tuple[dict[str, Any], int]:
+    """The body and status of `error` in the named envelope ("openai" or "anthropic")."""
+    if envelope == "anthropic":
+        return anthropic_body(error), anthropic_status(error)
+    return error.body(), error.status
+
+
+def envelope_for_path(path: str) -> str:
+    """Which envelope a path's errors use when no view is there to say (body limits, host checks)."""
+    return "anthropic" if path == "/v1/messages" or path.startswith("/v1/messages/") else "openai"
+
+
+def error_response(error: RelayError, envelope: str = "openai") -> Any:
     from django.http import JsonResponse
 
-    response = JsonResponse(error.body(), status=error.status)
+    body, status = envelope_body(error, envelope)
+    response = JsonResponse(body, status=status)
     for name, value in error.headers.items():
         response[name] = value
     return response
@@ -166,7 +206,7 @@ def _from_drf(exc: Any, accepted: list[str] | None = None) -> RelayError:
             )
         return InvalidRequest(
             "We could not parse the JSON body of your request. "
-            f"({message}) The OpenAI API expects a JSON payload.",
+            f"({message}) This endpoint expects a JSON payload.",
             code="invalid_json",
         )
     if isinstance(exc, drf_exceptions.UnsupportedMediaType):
@@ -212,4 +252,4 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Any:
     if error is None:
         logger.exception("unhandled error in %s", context.get("view"))
         error = RelayError("The relay hit an internal error.", code="internal_error")
-    return error_response(error)
+    return error_response(error, getattr(view, "error_envelope", "openai"))

@@ -3,7 +3,7 @@
 Daphne (twisted.web) reads a whole request body into memory or a temporary file before the ASGI
 application sees it, so a check in Django comes after the damage. `GuardedWebRequest` checks the
 declared Content-Length as soon as the headers are in, and counts the bytes of chunked bodies as
-they arrive; past the limit it answers 413 in OpenAI's envelope and stops storing the body.
+they arrive; past the limit it answers 413 in the endpoint's error envelope and stops storing the body.
 """
 from __future__ import annotations
 
@@ -33,14 +33,12 @@ def limit_for(path: str) -> int:
     return settings.MAX_JSON_BODY_BYTES
 
 
-def too_large_body(limit: int) -> bytes:
-    error = {
-        "message": f"The request body is too large: this endpoint accepts at most {limit} bytes.",
-        "type": "invalid_request_error",
-        "param": None,
-        "code": "request_too_large",
-    }
-    return json.dumps({"error": error}).encode()
+def too_large_body(limit: int, path: str = "") -> bytes:
+    """The 413 body in the envelope of the endpoint at `path` (Anthropic's for /v1/messages)."""
+    from core.errors import PayloadTooLarge, envelope_body, envelope_for_path
+
+    error = PayloadTooLarge(f"The request body is too large: this endpoint accepts at most {limit} bytes.")
+    return json.dumps(envelope_body(error, envelope_for_path(path))[0]).encode()
 
 
 def guarded_request_class(base: type) -> type:
@@ -83,7 +81,7 @@ def guarded_request_class(base: type) -> type:
             # No "100 Continue" after a refusal: the client should not send the body at all.
             self.requestHeaders.removeHeader(b"expect")
             logger.warning("refused a request body over %d bytes for %s (413)", self._body_limit, path)
-            body = too_large_body(self._body_limit)
+            body = too_large_body(self._body_limit, path)
             transport = self.channel.transport
             transport.write(
                 b"HTTP/1.1 413 Request Entity Too Large\r\nContent-Type: application/json\r\n"

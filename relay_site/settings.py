@@ -253,6 +253,9 @@ DEFAULT_MODEL = env_str("DEFAULT_MODEL", "open-mistral-nemo").strip()
 # Seeds for the admin's model aliases, `alias=target,alias=target` (docs/models-and-aliases.md):
 # rows are created at start-up when missing and never overwritten; bad syntax fails `check` (relay.E040).
 MODEL_ALIASES = env_str("MODEL_ALIASES", "")
+# Anthropic Messages (/v1/messages): the largest max_tokens the relay applies and reserves; larger
+# values (Claude Code asks for 128000) are clamped to it, not refused.
+ANTHROPIC_MAX_TOKENS_CAP = env_int("ANTHROPIC_MAX_TOKENS_CAP", 16384, minimum=1)
 
 MODEL_CACHE_MEMORY_SECONDS = env_int("MODEL_CACHE_MEMORY_SECONDS", 300, minimum=0)
 MODEL_CACHE_SHARED_SECONDS = env_int("MODEL_CACHE_SHARED_SECONDS", 3600, minimum=0)
@@ -277,11 +280,12 @@ CORS_ALLOW_METHODS = ["GET", "POST", "DELETE", "OPTIONS"]
 CORS_ALLOW_HEADERS = [
     "accept", "authorization", "content-type", "x-api-key", "openai-beta", "openai-organization",
     "openai-project", "x-request-id", "idempotency-key",
+    "anthropic-version", "anthropic-beta", "anthropic-dangerous-direct-browser-access",
 ]
 # Further request headers a preflight may name (api/cors.py): the SDKs' x-stainless-* family.
-CORS_ALLOWED_HEADER_PATTERNS = r"x-stainless-[a-z0-9-]+|openai-[a-z0-9-]+"
+CORS_ALLOWED_HEADER_PATTERNS = r"x-stainless-[a-z0-9-]+|openai-[a-z0-9-]+|anthropic-[a-z0-9-]+"
 CORS_EXPOSE_HEADERS = [
-    "x-request-id", "retry-after", "retry-after-ms", "openai-processing-ms", "openai-version", "x-websearch-degraded",
+    "x-request-id", "request-id", "retry-after", "retry-after-ms", "openai-processing-ms", "openai-version", "x-websearch-degraded",
     "x-ratelimit-limit-requests", "x-ratelimit-limit-tokens", "x-ratelimit-remaining-requests",
     "x-ratelimit-remaining-tokens", "x-ratelimit-reset-requests", "x-ratelimit-reset-tokens",
 ]

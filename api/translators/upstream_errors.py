@@ -14,6 +14,7 @@ from core.errors import (
     RelayError,
     UpstreamError,
     UpstreamKeyRefused,
+    UpstreamOverloaded,
 )
 from core.retry_after import parse_retry_after
 
@@ -115,7 +116,7 @@ def _provider_error(message: str, found: Details) -> RelayError | None:
     """EXTERNAL_API_RESPONSE_WITH_ERROR: 1min.ai's provider refused. Its canned "busy, try again"
     message is only true when the provider failed (5xx); otherwise the cause is in `details`."""
     if found.status is not None and found.status >= 500:
-        return UpstreamError(f"1min.ai's provider failed: {message or 'no details'}")
+        return UpstreamOverloaded(f"1min.ai's provider failed: {message or 'no details'}")
     if not found.messages:
         return None
     return InvalidRequest(
@@ -132,7 +133,7 @@ def upstream_error(status: int, headers: dict[str, str], body: bytes) -> RelayEr
     message = _scrub(message)
     if status in (401, 403):
         return UpstreamKeyRefused(
-            "1min.ai rejected the API key. Check the key you sent as the Bearer token."
+            "1min.ai rejected the API key. Check the key you sent (Bearer token or x-api-key)."
         )
     if status == 429:
         return RateLimited(
@@ -163,4 +164,6 @@ def upstream_error(status: int, headers: dict[str, str], body: bytes) -> RelayEr
             status=400 if status != 404 else 404,
         )
     suffix = f": {message[:200]}" if message else ""
+    if status in (503, 529):
+        return UpstreamOverloaded(f"1min.ai failed with HTTP {status}{suffix}")
     return UpstreamError(f"1min.ai failed with HTTP {status}{suffix}")

@@ -90,7 +90,7 @@ class RelayView(APIView):
         estimate, parse_error = Estimate(), None
         if key and request.method in ("POST", "PUT", "PATCH") and _is_json(request):
             try:
-                estimate = from_body(request.data, request.path in TEXT_GENERATION_PATHS)
+                estimate = self.estimate(request)
                 estimate = with_history(estimate, await response_store.history_items_for(request.data, self.call.key_fingerprint))
             except Exception as error:  # noqa: BLE001 - DRF forgets a parse error once raised
                 parse_error = error
@@ -99,6 +99,10 @@ class RelayView(APIView):
         self.admission = await limits.admit(self.call, estimate)
         if parse_error is not None:
             raise parse_error
+
+    def estimate(self, request) -> Estimate:
+        """What this request may cost in tokens, from its parsed JSON body (views may refine it)."""
+        return from_body(request.data, request.path in TEXT_GENERATION_PATHS)
 
     def stream_response(self, frames, headers: dict[str, str] | None = None) -> StreamingHttpResponse:
         """An event stream whose end (complete or cut short) finishes this call."""
