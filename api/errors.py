@@ -103,6 +103,18 @@ class UpstreamError(RelayError):
     code = "upstream_error"
 
 
+class StructuredOutputFailed(UpstreamError):
+    """The model's reply stayed invalid for the requested JSON format after the one repair request.
+
+    `X-Should-Retry: false` stops the OpenAI SDKs from silently re-running (and re-paying) the call.
+    """
+
+    code = "structured_output_failed"
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, param="response_format", headers={"X-Should-Retry": "false"})
+
+
 class UpstreamTimeout(UpstreamError):
     status = 504
     code = "upstream_timeout"

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.errors import InvalidRequest
+from api.request_schemas_tools import ResponsesTools, parse_tools
 from api.structured_output import TextFormat, parse_format
 from api.translators.responses import items_from_chat, items_to_messages, normalize_input
 
@@ -23,6 +24,7 @@ class ChatRequest:
     include_usage: bool = False
     stop: list[str] = field(default_factory=list)
     max_tokens: int | None = None
+    response_format: TextFormat = field(default_factory=TextFormat)
 
 
 def require_object(body: Any) -> dict[str, Any]:
@@ -134,6 +136,7 @@ def parse_chat(body: Any) -> ChatRequest:
         include_usage=bool(options.get("include_usage")) and stream,
         stop=_stop(body.get("stop")),
         max_tokens=max_tokens,
+        response_format=parse_format(body.get("response_format"), "response_format", chat_style=True),
     )
 
 
@@ -142,7 +145,6 @@ def parse_chat(body: Any) -> ChatRequest:
 REASONING_EFFORTS = ("none", "minimal", "low", "medium", "high", "xhigh")
 REASONING_SUMMARIES = ("auto", "concise", "detailed")
 VERBOSITIES = ("low", "medium", "high")
-TOOL_CHOICES = ("none", "auto", "required")
 # Parameters of OpenAI's Responses API that this relay cannot honour: refused, never ignored.
 UNSUPPORTED = {
     "background": "Background responses are not supported by this relay.",
@@ -167,6 +169,8 @@ class ResponsesRequest:
     store: bool = True
     stream: bool = False
     echo: dict[str, Any] = field(default_factory=dict)  # accepted, not forwarded, echoed back
+    tools: ResponsesTools = field(default_factory=ResponsesTools)
+    web_search_call: bool = False  # web search asked for as a tool: the output gets a web_search_call item
 
 
 def _optional(body: dict[str, Any], name: str, kind: type | tuple[type, ...], what: str) -> Any:
@@ -209,37 +213,6 @@ def _metadata(value: Any) -> dict[str, str]:
             "(512 characters).", param="metadata", code="invalid_value",
         )
     return value
-
-
-def _tools(value: Any) -> list[dict[str, Any]]:
-    if value is None:
-        return []
-    if not isinstance(value, list):
-        raise InvalidRequest("`tools` must be a list.", param="tools", code="invalid_type")
-    tools = []
-    for i, tool in enumerate(value):
-        if not isinstance(tool, dict) or not isinstance(tool.get("type"), str):
-            raise InvalidRequest(f"`tools[{i}]` must be an object with a `type`.", param=f"tools[{i}]")
-        if tool["type"] == "function":
-            if not isinstance(tool.get("name"), str) or not tool["name"]:
-                raise InvalidRequest(f"Missing required parameter: `tools[{i}].name`.", param=f"tools[{i}].name",
-                                     code="missing_required_parameter")
-            # As OpenAI echoes function tools: strict by default, parameters always present.
-            tool = {"type": "function", "description": None, **tool}
-            tool.setdefault("parameters", None)
-            tool["strict"] = True if tool.get("strict") is None else bool(tool["strict"])
-        tools.append(tool)
-    return tools
-
-
-def _tool_choice(value: Any) -> Any:
-    if value is None:
-        return "auto"
-    if isinstance(value, str):
-        return _one_of(value, TOOL_CHOICES, "tool_choice")
-    if isinstance(value, dict) and isinstance(value.get("type"), str):
-        return value
-    raise InvalidRequest("`tool_choice` must be none, auto, required or a tool object.", param="tool_choice")
 
 
 def _top_logprobs(body: dict[str, Any]) -> int | None:
@@ -296,15 +269,16 @@ def parse_responses(body: Any) -> ResponsesRequest:
     model, upstream_model, web_search = parse_model(body.get("model"))
     items, messages = _input(body)
     text_format, verbosity = _text_format(body)
-    parallel = _optional(body, "parallel_tool_calls", bool, "a boolean")
+    tools = parse_tools(body)
+    parallel = tools.spec.parallel
     store = _optional(body, "store", bool, "a boolean")
     stream = _optional(body, "stream", bool, "a boolean")
     echo = {
         "temperature": _number(body, "temperature", 0, 2),
         "top_p": _number(body, "top_p", 0, 1),
-        "tools": _tools(body.get("tools")),
-        "tool_choice": _tool_choice(body.get("tool_choice")),
-        "parallel_tool_calls": True if parallel is None else parallel,
+        "tools": tools.echo,
+        "tool_choice": tools.choice_echo,
+        "parallel_tool_calls": parallel,
         "metadata": _metadata(body.get("metadata")),
         "truncation": _one_of(body.get("truncation"), ("auto", "disabled"), "truncation") or "disabled",
         "service_tier": _one_of(body.get("service_tier"), ("auto", "default", "flex", "scale", "priority"), "service_tier"),
@@ -318,11 +292,11 @@ def parse_responses(body: Any) -> ResponsesRequest:
     previous = _optional(body, "previous_response_id", str, "a string")
     instructions = _optional(body, "instructions", str, "a string")
     return ResponsesRequest(
-        model=model, upstream_model=upstream_model, web_search=web_search, items=items, messages=messages,
+        model=model, upstream_model=upstream_model, web_search=web_search or tools.web_search, items=items, messages=messages,
         instructions=instructions or None, text_format=text_format, verbosity=verbosity,
         reasoning=_reasoning(body), max_output_tokens=_positive_int(body, "max_output_tokens"),
         previous_response_id=previous or None, store=True if store is None else store,
-        stream=bool(stream), echo=echo,
+        stream=bool(stream), echo=echo, tools=tools, web_search_call=tools.web_search,
     )
 
 

@@ -108,6 +108,29 @@ def prompt_instructions(fmt: TextFormat) -> str | None:
     return None
 
 
+def requested_instructions(body: dict[str, Any]) -> str | None:
+    """The format sentence a request body would add to the prompt, read leniently (no validation,
+    which comes later) so the tokens reserved before the call include the schema."""
+    spec = body.get("response_format")
+    if spec is None and isinstance(body.get("text"), dict):
+        spec = body["text"].get("format")
+    if not isinstance(spec, dict) or spec.get("type") not in (JSON_OBJECT, JSON_SCHEMA):
+        return None
+    if isinstance(spec.get("json_schema"), dict):
+        spec = {"type": spec["type"], **spec["json_schema"]}
+    schema, name, about = spec.get("schema"), spec.get("name"), spec.get("description")
+    return prompt_instructions(TextFormat(
+        spec["type"], name if isinstance(name, str) else "", schema if isinstance(schema, dict) else {},
+        None, about if isinstance(about, str) else None,
+    ))
+
+
+def with_instructions(messages: list[dict[str, Any]], fmt: TextFormat) -> list[dict[str, Any]]:
+    """Chat messages with the format's instructions as a leading system message (none for text)."""
+    sentence = prompt_instructions(fmt)
+    return [{"role": "system", "content": sentence}, *messages] if sentence else messages
+
+
 def repair_instructions(fmt: TextFormat, errors: list[str]) -> str:
     """The follow-up turn that asks the model to correct an invalid reply."""
     what = f"the JSON Schema named \"{fmt.name}\"" if fmt.type == JSON_SCHEMA else "a JSON object"

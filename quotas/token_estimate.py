@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from api import token_counting
+from api.structured_output import requested_instructions
 
 ONLINE_SUFFIX = ":online"
 # Endpoints whose answer is generated text, so its tokens count beyond the prompt's.
@@ -64,4 +65,9 @@ def from_body(body: Any, generates_text: bool = False) -> Estimate:
     for name in ("instructions", "prompt", "system"):
         if isinstance(body.get(name), str):
             prompt += token_counting.count_text(body[name], counting_model)
+    if generates_text:
+        # What the relay itself adds to the prompt: the requested JSON format and its schema.
+        added = requested_instructions(body)
+        if added:
+            prompt += token_counting.count_text(added, counting_model)
     return Estimate(model, prompt, _cap(body), generates_text)

@@ -6,12 +6,13 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any, AsyncIterator, Callable
 
+from api import structured_output as so
 from api import token_counting
 from api.call_context import CallContext
-from api.errors import RelayError
+from api.errors import RelayError, StructuredOutputFailed
 from api.output_limits import OutputLimiter, limit_text
 from api.request_schemas import ChatRequest
-from api.services import unified_chat
+from api.services import structured_turn, unified_chat
 from api.services.unified_chat import Prepared, TextStream
 from api.streaming import DONE_FRAME, data_frame
 from api.translators import chat as tr
@@ -33,7 +34,8 @@ DEGRADED_HEADER = {"X-WebSearch-Degraded": "true"}
 
 
 async def _prepare(request: ChatRequest, api_key: str) -> Prepared:
-    return await unified_chat.prepare(request.upstream_model, request.messages, request.web_search, api_key)
+    messages = so.with_instructions(request.messages, request.response_format)
+    return await unified_chat.prepare(request.upstream_model, messages, request.web_search, api_key)
 
 
 def _ids() -> tuple[str, int]:
@@ -44,15 +46,35 @@ def _usage(metadata: dict[str, Any], prompt_tokens: int | Callable[[], int], tex
     return tr.usage_object(*unified_chat.token_usage(metadata, prompt_tokens, text, model, exact))
 
 
+async def _structured(request: ChatRequest, api_key: str, call: CallContext) -> tuple[str, str, dict[str, Any], bool]:
+    """A JSON answer (checked, repaired once) as (text, finish reason, usage, degraded); raises
+    StructuredOutputFailed, after counting what the calls used, when it stays invalid."""
+    prepared = await _prepare(request, api_key)
+    outcome = await structured_turn.answer(prepared, request.response_format, api_key)
+    call.note_usage(outcome.input_tokens, outcome.output_tokens, outcome.credits)
+    if outcome.text is None:
+        raise StructuredOutputFailed(outcome.error or "")
+    limited, cut = limit_text(outcome.text, request.stop, request.max_tokens, request.upstream_model)
+    output_tokens = token_counting.count_text(limited, request.upstream_model) if cut else outcome.output_tokens
+    if cut:
+        call.note_usage(outcome.input_tokens, output_tokens, outcome.credits)
+    reason = cut or tr.finish_reason(outcome.metadata.get("finishReason"))
+    return limited, reason, tr.usage_object(outcome.input_tokens, output_tokens), outcome.degraded
+
+
 async def complete(request: ChatRequest, api_key: str, call: CallContext) -> ChatResult:
     call.model = request.upstream_model
+    completion_id, created = _ids()
+    if request.response_format.is_json:
+        text, reason, usage, degraded = await _structured(request, api_key, call)
+        body = tr.completion(completion_id, created, request.model, text, reason, usage)
+        return ChatResult(body, DEGRADED_HEADER if degraded else {})
     prepared = await _prepare(request, api_key)
     answer = await unified_chat.ask(prepared, api_key)
     limited, cut = limit_text(answer.text, request.stop, request.max_tokens, request.upstream_model)
     reason = cut or tr.finish_reason(answer.metadata.get("finishReason"))
     usage = _usage(answer.metadata, prepared.count_prompt, limited, request.upstream_model, exact=cut is None)
     call.note_usage(usage["prompt_tokens"], usage["completion_tokens"], unified_chat.credits_of(answer.metadata))
-    completion_id, created = _ids()
     return ChatResult(
         tr.completion(completion_id, created, request.model, limited, reason, usage),
         DEGRADED_HEADER if answer.degraded else {},
@@ -62,11 +84,32 @@ async def complete(request: ChatRequest, api_key: str, call: CallContext) -> Cha
 # ---- streaming -------------------------------------------------------------------------------
 
 async def stream(request: ChatRequest, api_key: str, call: CallContext) -> ChatStream:
+    """Stream a completion. Any failure before the first byte is raised here, as an HTTP error.
+
+    JSON formats are answered whole first (checked, maybe repaired, before any of it is sent), so
+    a reply that stays invalid is an HTTP error too; the valid JSON is then sent as one delta.
+    """
     call.model = request.upstream_model
+    if request.response_format.is_json:
+        text, reason, usage, degraded = await _structured(request, api_key, call)
+        return ChatStream(_replay(request, text, reason, usage), DEGRADED_HEADER if degraded else {})
     prepared = await _prepare(request, api_key)
     upstream = await unified_chat.open_stream(prepared, api_key)
     frames = _frames(request, prepared, upstream, call)
     return ChatStream(frames, DEGRADED_HEADER if upstream.degraded else {})
+
+
+async def _replay(request: ChatRequest, text: str, reason: str, usage: dict[str, Any]) -> AsyncIterator[bytes]:
+    """The chunks of an answer already finished: role, its text as one delta, the end."""
+    completion_id, created = _ids()
+    model, usage_wanted = request.model, request.include_usage
+    yield data_frame(tr.chunk(completion_id, created, model, {"role": "assistant", "content": ""}, None, usage_wanted))
+    if text:
+        yield data_frame(tr.chunk(completion_id, created, model, {"content": text}, None, usage_wanted))
+    yield data_frame(tr.chunk(completion_id, created, model, {}, reason, usage_wanted))
+    if usage_wanted:
+        yield data_frame(tr.usage_chunk(completion_id, created, model, usage))
+    yield DONE_FRAME
 
 
 async def _frames(

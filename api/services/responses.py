@@ -12,7 +12,8 @@ from api.client_key import fingerprint
 from api.errors import RelayError
 from api.output_limits import OutputLimiter, limit_text
 from api.request_schemas import ItemListParams, ResponsesRequest
-from api.services import response_store, unified_chat
+from api.services import response_store, structured_turn, unified_chat
+from api.services.structured_turn import Outcome
 from api.services.unified_chat import Prepared, TextStream
 from api.streaming import event_frame
 from api.translators import response_objects as ro
@@ -43,6 +44,7 @@ class _Turn:
     prepared: Prepared
     root_id: str | None
     response_id: str = field(default_factory=lambda: tr.new_id("resp"))
+    search_id: str = field(default_factory=lambda: tr.new_id("ws"))
     created_at: int = field(default_factory=lambda: int(time.time()))
 
     def body(self, status: str, output: list[dict[str, Any]], **kwargs: Any) -> dict[str, Any]:
@@ -52,18 +54,6 @@ class _Turn:
     async def keep(self, body: dict[str, Any]) -> None:
         if self.request.store:
             await response_store.save(body, self.request.items, self.key_fingerprint, self.root_id)
-
-
-@dataclass
-class _Outcome:
-    """A finished answer: the text to return (None when structured output failed) and its cost."""
-
-    text: str | None
-    input_tokens: int
-    output_tokens: int
-    credits: int | None
-    degraded: bool
-    error: str | None = None
 
 
 async def _turn(request: ResponsesRequest, api_key: str, call: CallContext) -> _Turn:
@@ -81,49 +71,48 @@ async def _turn(request: ResponsesRequest, api_key: str, call: CallContext) -> _
     return _Turn(request, key_fingerprint, messages, prepared, history.root_id)
 
 
-def _add_credits(a: int | None, b: int | None) -> int | None:
-    return None if a is None and b is None else (a or 0) + (b or 0)
+async def _answer(turn: _Turn, api_key: str) -> Outcome:
+    return await structured_turn.answer(turn.prepared, turn.request.text_format, api_key)
 
 
-async def _answer(turn: _Turn, api_key: str) -> _Outcome:
-    """The upstream answer; for JSON formats cleaned, checked and, if need be, repaired once."""
-    model, fmt = turn.request.upstream_model, turn.request.text_format
-    answer = await unified_chat.ask(turn.prepared, api_key)
-    used_in, used_out = unified_chat.token_usage(answer.metadata, turn.prepared.prompt_tokens, answer.text, model, True)
-    credits = unified_chat.credits_of(answer.metadata)
-    if not fmt.is_json:
-        return _Outcome(answer.text, used_in, used_out, credits, answer.degraded)
-    checked = so.check(answer.text, fmt)
-    if not checked.ok:
-        repair = [*turn.messages, {"role": "assistant", "content": answer.text},
-                  {"role": "user", "content": so.repair_instructions(fmt, checked.errors)}]
-        # The first reply already holds any search results: the repair only needs to reformat it.
-        retry = turn.prepared.with_prompt(repair, web_search=False)
-        second = await unified_chat.ask(retry, api_key)
-        more_in, more_out = unified_chat.token_usage(second.metadata, retry.prompt_tokens, second.text, model, True)
-        used_in, used_out = used_in + more_in, used_out + more_out
-        credits = _add_credits(credits, unified_chat.credits_of(second.metadata))
-        checked = so.check(second.text, fmt)
-    if not checked.ok:
-        what = f"the JSON Schema `{fmt.name}`" if fmt.type == so.JSON_SCHEMA else "a JSON object"
-        error = (f"The model's reply was not valid JSON for {what}, even after one repair request: "
-                 + "; ".join(checked.errors))
-        return _Outcome(None, used_in, used_out, credits, answer.degraded, error)
-    return _Outcome(checked.json_text, used_in, used_out, credits, answer.degraded)
+def _lead(turn: _Turn, degraded: bool) -> list[dict[str, Any]]:
+    """The `web_search_call` item that opens the output when web search was asked for as a tool."""
+    if not turn.request.web_search_call:
+        return []
+    return [ro.web_search_item(turn.search_id, ro.FAILED if degraded else ro.COMPLETED, _search_query(turn.request))]
 
 
-def _finished(turn: _Turn, outcome: _Outcome, message_id: str) -> tuple[dict[str, Any], str | None]:
-    """The final Response for an outcome, and the limited text it carries (None if failed)."""
+def _search_query(request: ResponsesRequest) -> str:
+    # 1min.ai searches with the prompt itself; the latest user text is the closest to its query.
+    for message in reversed(request.messages):
+        if message.get("role") == "user":
+            content = message.get("content")
+            if isinstance(content, str):
+                return content
+            return " ".join(p.get("text", "") for p in content or [] if isinstance(p, dict) and p.get("type") == "text")
+    return ""
+
+
+def _finished(turn: _Turn, outcome: Outcome, message_id: str) -> tuple[dict[str, Any], str | None]:
+    """The final Response for an outcome, and the limited text of its message (None if it has none)."""
     token_usage = ro.usage(outcome.input_tokens, outcome.output_tokens)
-    if outcome.text is None:
+    if outcome.text is None and not outcome.calls:
         return turn.body(ro.FAILED, [], token_usage=token_usage, error=ro.failure(outcome.error or "")), None
-    text, cut = limit_text(outcome.text, [], turn.request.max_output_tokens, turn.request.upstream_model)
+    output = _lead(turn, outcome.degraded)
+    calls = [ro.function_call_item(tr.new_id("fc"), call.id, call.name, call.arguments_json, ro.COMPLETED)
+             for call in outcome.calls]
+    text = outcome.text or ""
+    if calls and not text.strip():
+        return turn.body(ro.COMPLETED, [*output, *calls], token_usage=token_usage), None
+    text, cut = limit_text(text, [], turn.request.max_output_tokens, turn.request.upstream_model)
     if cut:
         output_tokens = token_counting.count_text(text, turn.request.upstream_model)
         token_usage = ro.usage(outcome.input_tokens, output_tokens)
-        item = ro.message_item(message_id, text, ro.INCOMPLETE)
-        return turn.body(ro.INCOMPLETE, [item], token_usage=token_usage, incomplete_reason="max_output_tokens"), text
-    return turn.body(ro.COMPLETED, [ro.message_item(message_id, text, ro.COMPLETED)], token_usage=token_usage), text
+        output.append(ro.message_item(message_id, text, ro.INCOMPLETE))
+        # A call cut loose from its reason is dropped with the rest of the cut answer.
+        return turn.body(ro.INCOMPLETE, output, token_usage=token_usage, incomplete_reason="max_output_tokens"), text
+    output += [ro.message_item(message_id, text, ro.COMPLETED), *calls]
+    return turn.body(ro.COMPLETED, output, token_usage=token_usage), text
 
 
 async def create(request: ResponsesRequest, api_key: str, call: CallContext) -> ResponsesResult:
@@ -149,11 +138,11 @@ def _opening(turn: _Turn, seq: ro.EventSequence) -> list[bytes]:
 async def stream(request: ResponsesRequest, api_key: str, call: CallContext) -> ResponsesStream:
     """Stream a response. Any failure before the first token is raised here, as an HTTP error.
 
-    JSON formats are answered whole first (they must be checked, maybe repaired, before any of it
-    is sent) and then streamed as the same events.
+    JSON formats and function tools are answered whole first (a reply must be checked, maybe
+    repaired, before any of it is sent) and then streamed as the same events.
     """
     turn = await _turn(request, api_key, call)
-    if request.text_format.is_json:
+    if request.text_format.is_json or request.tools.spec.active:
         outcome = await _answer(turn, api_key)
         message_id = tr.new_id("msg")
         body, text = _finished(turn, outcome, message_id)
@@ -164,23 +153,30 @@ async def stream(request: ResponsesRequest, api_key: str, call: CallContext) -> 
 
 
 async def _replay(turn: _Turn, body: dict[str, Any], text: str | None, message_id: str) -> AsyncIterator[bytes]:
-    """The events of a response already finished: its text as one delta, then its end."""
+    """The events of a response already finished, item by item (a message's text as one delta), then its end."""
     seq = ro.EventSequence()
-    message = ro.MessageEvents(seq, message_id)
     for frame in _opening(turn, seq):
         yield frame
-    if text is not None:
-        for event in [*message.opened(), message.delta(text), *message.closed(text, body["output"][0]["status"])]:
+    for index, item in enumerate(body["output"]):
+        if item["type"] == "web_search_call":
+            events = ro.web_search_events(seq, item, index)
+        elif item["type"] == "function_call":
+            events = ro.function_call_events(seq, item, index)
+        else:
+            message = ro.MessageEvents(seq, message_id, index)
+            events = [*message.opened(), message.delta(text or ""), *message.closed(text or "", item["status"])]
+        for event in events:
             yield _frame(event)
     await turn.keep(body)
     yield _frame(seq(ro.TERMINAL_EVENTS[body["status"]], response=body))
 
 
-def _failed_mid_stream(turn: _Turn, item_id: str, sent: str, error: RelayError, call: CallContext) -> dict[str, Any]:
+def _failed_mid_stream(turn: _Turn, lead: list[dict[str, Any]], item_id: str, sent: str, error: RelayError,
+                       call: CallContext) -> dict[str, Any]:
     """The Response of a stream the upstream broke: failed, holding what was already sent."""
     output_tokens = token_counting.count_text(sent, turn.request.upstream_model)
     call.note_usage(turn.prepared.prompt_tokens, output_tokens)
-    partial = [ro.message_item(item_id, sent, ro.INCOMPLETE)] if sent else []
+    partial = [*lead, ro.message_item(item_id, sent, ro.INCOMPLETE)] if sent else lead
     return turn.body(ro.FAILED, partial, token_usage=ro.usage(turn.prepared.prompt_tokens, output_tokens),
                      error=ro.failure(error.message))
 
@@ -188,12 +184,16 @@ def _failed_mid_stream(turn: _Turn, item_id: str, sent: str, error: RelayError, 
 async def _live(turn: _Turn, upstream: TextStream, call: CallContext) -> AsyncIterator[bytes]:
     request, model = turn.request, turn.request.upstream_model
     seq = ro.EventSequence()
-    message = ro.MessageEvents(seq, tr.new_id("msg"))
+    lead = _lead(turn, upstream.degraded)
+    message = ro.MessageEvents(seq, tr.new_id("msg"), len(lead))
     limiter = OutputLimiter([], request.max_output_tokens, model)
     deltas = upstream.deltas()
     try:
         for frame in _opening(turn, seq):
             yield frame
+        for index, item in enumerate(lead):
+            for event in ro.web_search_events(seq, item, index):
+                yield _frame(event)
         for event in message.opened():
             yield _frame(event)
         try:
@@ -208,7 +208,7 @@ async def _live(turn: _Turn, upstream: TextStream, call: CallContext) -> AsyncIt
                 yield _frame(message.delta(tail))
         except RelayError as error:
             call.status = error.status
-            body = _failed_mid_stream(turn, message.item_id, limiter.emitted, error, call)
+            body = _failed_mid_stream(turn, lead, message.item_id, limiter.emitted, error, call)
             await turn.keep(body)
             yield _frame(seq("response.failed", response=body))
             return
@@ -218,7 +218,7 @@ async def _live(turn: _Turn, upstream: TextStream, call: CallContext) -> AsyncIt
             yield _frame(event)
         used_in, used_out = unified_chat.token_usage(upstream.metadata, turn.prepared.prompt_tokens, text, model, not cut)
         call.note_usage(used_in, used_out, unified_chat.credits_of(upstream.metadata))
-        body = turn.body(status, [ro.message_item(message.item_id, text, status)], token_usage=ro.usage(used_in, used_out),
+        body = turn.body(status, [*lead, ro.message_item(message.item_id, text, status)], token_usage=ro.usage(used_in, used_out),
                          incomplete_reason="max_output_tokens" if cut else None)
         await turn.keep(body)  # before the terminal event: a client may continue from it at once
         yield _frame(seq(ro.TERMINAL_EVENTS[status], response=body))

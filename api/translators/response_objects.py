@@ -31,6 +31,17 @@ def message_item(item_id: str, text: str | None, status: str) -> dict[str, Any]:
     return {"id": item_id, "type": "message", "status": status, "content": content, "role": "assistant"}
 
 
+def function_call_item(item_id: str, call_id: str, name: str, arguments: str, status: str) -> dict[str, Any]:
+    """A `function_call` output item: the model asks the client to run `name` with `arguments` (JSON text)."""
+    return {"id": item_id, "type": "function_call", "status": status, "call_id": call_id, "name": name,
+            "arguments": arguments}
+
+
+def web_search_item(item_id: str, status: str, query: str) -> dict[str, Any]:
+    """A `web_search_call` output item: 1min.ai searched the web for this turn (`failed` when it refused)."""
+    return {"id": item_id, "type": "web_search_call", "status": status, "action": {"type": "search", "query": query}}
+
+
 def response(
     request: "ResponsesRequest",
     response_id: str,
@@ -101,30 +112,57 @@ class EventSequence:
 
 
 class MessageEvents:
-    """The events of the one output message (output 0, content part 0) of a streamed Response."""
+    """The events of one output message (content part 0) of a streamed Response."""
 
-    def __init__(self, seq: EventSequence, item_id: str) -> None:
-        self.seq, self.item_id = seq, item_id
+    def __init__(self, seq: EventSequence, item_id: str, output_index: int = 0) -> None:
+        self.seq, self.item_id, self.index = seq, item_id, output_index
 
     def opened(self) -> list[dict[str, Any]]:
         return [
-            self.seq("response.output_item.added", output_index=0, item=message_item(self.item_id, None, IN_PROGRESS)),
-            self.seq("response.content_part.added", item_id=self.item_id, output_index=0, content_index=0,
+            self.seq("response.output_item.added", output_index=self.index,
+                     item=message_item(self.item_id, None, IN_PROGRESS)),
+            self.seq("response.content_part.added", item_id=self.item_id, output_index=self.index, content_index=0,
                      part=text_part("")),
         ]
 
     def delta(self, text: str) -> dict[str, Any]:
-        return self.seq("response.output_text.delta", item_id=self.item_id, output_index=0, content_index=0,
+        return self.seq("response.output_text.delta", item_id=self.item_id, output_index=self.index, content_index=0,
                         delta=text, logprobs=[])
 
     def closed(self, text: str, status: str) -> list[dict[str, Any]]:
         return [
-            self.seq("response.output_text.done", item_id=self.item_id, output_index=0, content_index=0,
+            self.seq("response.output_text.done", item_id=self.item_id, output_index=self.index, content_index=0,
                      text=text, logprobs=[]),
-            self.seq("response.content_part.done", item_id=self.item_id, output_index=0, content_index=0,
+            self.seq("response.content_part.done", item_id=self.item_id, output_index=self.index, content_index=0,
                      part=text_part(text)),
-            self.seq("response.output_item.done", output_index=0, item=message_item(self.item_id, text, status)),
+            self.seq("response.output_item.done", output_index=self.index,
+                     item=message_item(self.item_id, text, status)),
         ]
+
+
+def function_call_events(seq: EventSequence, item: dict[str, Any], output_index: int) -> list[dict[str, Any]]:
+    """The events of one finished `function_call` item: added (no arguments yet), the arguments, done."""
+    item_id, arguments = item["id"], item["arguments"]
+    return [
+        seq("response.output_item.added", output_index=output_index, item={**item, "status": IN_PROGRESS, "arguments": ""}),
+        seq("response.function_call_arguments.delta", item_id=item_id, output_index=output_index, delta=arguments),
+        seq("response.function_call_arguments.done", item_id=item_id, output_index=output_index, name=item["name"],
+            arguments=arguments),
+        seq("response.output_item.done", output_index=output_index, item=item),
+    ]
+
+
+def web_search_events(seq: EventSequence, item: dict[str, Any], output_index: int) -> list[dict[str, Any]]:
+    """The events of a `web_search_call` item; 1min.ai searches inside the answer call, so they come together."""
+    item_id = item["id"]
+    steps = ["response.web_search_call.in_progress", "response.web_search_call.searching"]
+    if item["status"] == COMPLETED:
+        steps.append("response.web_search_call.completed")
+    return [
+        seq("response.output_item.added", output_index=output_index, item={**item, "status": IN_PROGRESS}),
+        *(seq(step, output_index=output_index, item_id=item_id) for step in steps),
+        seq("response.output_item.done", output_index=output_index, item=item),
+    ]
 
 
 TERMINAL_EVENTS = {COMPLETED: "response.completed", INCOMPLETE: "response.incomplete", FAILED: "response.failed"}

@@ -20,6 +20,11 @@ EVENT_SCHEMAS = {
     "response.completed": "ResponseCompletedEvent",
     "response.incomplete": "ResponseIncompleteEvent",
     "response.failed": "ResponseFailedEvent",
+    "response.function_call_arguments.delta": "ResponseFunctionCallArgumentsDeltaEvent",
+    "response.function_call_arguments.done": "ResponseFunctionCallArgumentsDoneEvent",
+    "response.web_search_call.in_progress": "ResponseWebSearchCallInProgressEvent",
+    "response.web_search_call.searching": "ResponseWebSearchCallSearchingEvent",
+    "response.web_search_call.completed": "ResponseWebSearchCallCompletedEvent",
 }
 
 

@@ -34,3 +34,19 @@ def test_inputs_instructions_and_prompts_are_counted():
 
 def test_bodies_that_are_not_objects_cost_nothing():
     assert from_body(["x"], True) == Estimate(generates_text=True)
+
+
+SCHEMA = {"type": "object", "properties": {"name": {"type": "string", "description": "the full name " * 20}}}
+
+
+@pytest.mark.parametrize("body", [
+    {"response_format": {"type": "json_schema", "json_schema": {"name": "p", "schema": SCHEMA}}},
+    {"text": {"format": {"type": "json_schema", "name": "p", "schema": SCHEMA}}},
+])
+def test_the_schema_the_relay_adds_to_the_prompt_is_reserved_too(body):
+    plain = from_body({"model": "gpt-4o", "messages": MESSAGES}, True).prompt_tokens
+    with_schema = from_body({"model": "gpt-4o", "messages": MESSAGES, **body}, True).prompt_tokens
+    assert with_schema - plain > token_counting.count_text(str(SCHEMA), "gpt-4o") // 2
+    json_object = from_body({"model": "gpt-4o", "messages": MESSAGES, "response_format": {"type": "json_object"}}, True)
+    assert 0 < json_object.prompt_tokens - plain < with_schema - plain
+    assert from_body({"messages": MESSAGES, "response_format": "json"}, True).prompt_tokens == from_body({"messages": MESSAGES}, True).prompt_tokens
