@@ -29,10 +29,15 @@ def get_weather(city: str) -> str:
 
 
 @pytest.fixture
-def chat(relay, sim):
-    """ChatOpenAI on the relay's /v1/chat/completions (never the Responses API), retries off."""
-    return ChatOpenAI(model=MODEL, base_url=f"{relay.url}/v1", api_key=API_KEY, max_retries=0,
-                      timeout=30, use_responses_api=False)
+def chat_on(relay, sim):
+    """`chat_on(responses)`: ChatOpenAI on the relay's /v1/chat/completions or /v1/responses, retries off."""
+    return lambda responses: ChatOpenAI(model=MODEL, base_url=f"{relay.url}/v1", api_key=API_KEY,
+                                        max_retries=0, timeout=30, use_responses_api=responses)
+
+
+@pytest.fixture
+def chat(chat_on):
+    return chat_on(False)
 
 
 def test_bind_tools_returns_the_models_tool_calls(chat, sim):
@@ -62,18 +67,20 @@ def test_streamed_tool_call_chunks_add_up_to_the_tool_call(chat, sim):
     assert total.response_metadata["finish_reason"] == "tool_calls"
 
 
-def test_a_tool_loop_feeds_the_result_back_and_gets_the_answer(chat, sim):
-    model = chat.bind_tools([get_weather])
+@pytest.mark.parametrize("responses", [False, True], ids=["chat_completions", "responses"])
+def test_a_tool_loop_feeds_the_result_back_and_gets_the_answer(chat_on, sim, responses):
+    model = chat_on(responses).bind_tools([get_weather])
     sim.script({"text": tool_call_reply("get_weather", {"city": "Rome"})})
     sim.script({"text": "Rome is sunny, 21 C."})
 
     history = [HumanMessage("What is the weather in Rome?")]
     first = model.invoke(history)
     (call,) = first.tool_calls
+    assert (call["name"], call["args"]) == ("get_weather", {"city": "Rome"})
     history += [first, ToolMessage(get_weather.invoke(call["args"]), tool_call_id=call["id"])]
     answer = model.invoke(history)
 
-    assert answer.content == "Rome is sunny, 21 C." and answer.tool_calls == []
+    assert answer.text == "Rome is sunny, 21 C." and answer.tool_calls == []
     _, second = prompts(sim)
     assert "station 4471" in second and "Rome" in second
 
