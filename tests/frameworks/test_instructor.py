@@ -71,4 +71,5 @@ def test_mode_tools_fails_loudly_when_the_model_never_calls_the_tool(instructor_
     out = run_instructor(instructor_python, relay, "TOOLS", "Who is 31?")
 
     assert out["ok"] is False and "person" not in out, out
+    assert "502" in out["error"] and "tool_call_failed" in out["error"], out
     assert len(prompts(sim)) == 2, "one call and one repair request"
