@@ -120,6 +120,14 @@ class UpstreamTimeout(UpstreamError):
     code = "upstream_timeout"
 
 
+class ToolCallFailed(UpstreamError):
+    """`tool_choice` required or named, and the model gave no valid call even after one repair.
+    `usage` is (input tokens, output tokens, credits) of the upstream calls made, for accounting."""
+
+    code = "tool_call_failed"
+    usage: tuple[int, int, int | None] = (0, 0, None)
+
+
 def error_response(error: RelayError) -> Any:
     from django.http import JsonResponse
 

@@ -57,6 +57,27 @@ MESSAGE = {
         },
         "name": {"type": "string"},
         "tool_call_id": {"type": "string"},
+        "tool_calls": {"type": "array", "items": {"type": "object"}},
+        "function_call": {"type": "object"},
+    },
+}
+FUNCTION = {
+    "type": "object", "required": ["name"],
+    "properties": {
+        "name": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+        "description": {"type": "string"},
+        "parameters": {"type": "object", "description": "A JSON Schema for the arguments."},
+        "strict": {"type": "boolean", "nullable": True},
+    },
+}
+TOOL = {"type": "object", "required": ["type", "function"],
+        "properties": {"type": {"type": "string", "enum": ["function"]}, "function": FUNCTION}}
+TOOL_CALL = {
+    "type": "object", "required": ["id", "type", "function"],
+    "properties": {
+        "id": {"type": "string"}, "type": {"type": "string", "enum": ["function"]},
+        "function": {"type": "object", "required": ["name", "arguments"],
+                     "properties": {"name": {"type": "string"}, "arguments": {"type": "string"}}},
     },
 }
 CHAT_REQUEST = {
@@ -74,6 +95,18 @@ CHAT_REQUEST = {
         "stop": {"nullable": True, "oneOf": [
             {"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 4}]},
         "n": {"type": "integer", "enum": [1], "nullable": True},
+        "tools": {"type": "array", "items": TOOL, "nullable": True,
+                  "description": "Function tools, emulated through the prompt (docs/tool-calling.md)."},
+        "tool_choice": {"nullable": True, "oneOf": [
+            {"type": "string", "enum": ["none", "auto", "required"]},
+            {"type": "object", "required": ["type", "function"], "properties": {
+                "type": {"type": "string", "enum": ["function"]},
+                "function": {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}}}]},
+        "parallel_tool_calls": {"type": "boolean", "nullable": True},
+        "functions": {"type": "array", "items": FUNCTION, "nullable": True, "description": "Deprecated: use `tools`."},
+        "function_call": {"nullable": True, "description": "Deprecated: use `tool_choice`.", "oneOf": [
+            {"type": "string", "enum": ["none", "auto"]},
+            {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}]},
         "temperature": {"type": "number", "nullable": True, "description": "Accepted, not forwarded."},
         "top_p": {"type": "number", "nullable": True, "description": "Accepted, not forwarded."},
         "user": {"type": "string", "description": "Accepted, not forwarded."},
@@ -96,9 +129,13 @@ CHAT_COMPLETION = {
             "type": "object", "required": ["index", "message", "finish_reason"],
             "properties": {
                 "index": {"type": "integer"},
-                "finish_reason": {"type": "string", "enum": ["stop", "length", "content_filter", "tool_calls"]},
+                "finish_reason": {"type": "string",
+                                  "enum": ["stop", "length", "content_filter", "tool_calls", "function_call"]},
                 "message": {"type": "object", "required": ["role", "content"], "properties": {
-                    "role": {"type": "string", "enum": ["assistant"]}, "content": NULLABLE_STRING}},
+                    "role": {"type": "string", "enum": ["assistant"]}, "content": NULLABLE_STRING,
+                    "tool_calls": {"type": "array", "items": TOOL_CALL},
+                    "function_call": {"type": "object", "required": ["name", "arguments"], "properties": {
+                        "name": {"type": "string"}, "arguments": {"type": "string"}}}}},
             },
         }},
         "usage": USAGE,

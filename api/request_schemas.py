@@ -5,8 +5,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from api.errors import InvalidRequest
-from api.request_schemas_tools import ResponsesTools, parse_tools
+from api.request_schemas_response_tools import ResponsesTools, parse_tools
+from api.request_schemas_tools import parse_chat_tools
 from api.structured_output import TextFormat, parse_format
+from api.tool_emulation.spec import ToolSpec
 from api.translators.responses import items_from_chat, items_to_messages, normalize_input
 
 ONLINE_SUFFIX = ":online"
@@ -25,6 +27,8 @@ class ChatRequest:
     stop: list[str] = field(default_factory=list)
     max_tokens: int | None = None
     response_format: TextFormat = field(default_factory=TextFormat)
+    tools: ToolSpec | None = None  # None: no tool declared
+    legacy_functions: bool = False  # declared through `functions`: answer with `function_call`
 
 
 def require_object(body: Any) -> dict[str, Any]:
@@ -127,6 +131,7 @@ def parse_chat(body: Any) -> ChatRequest:
     if not isinstance(options, dict):
         raise InvalidRequest("`stream_options` must be an object.", param="stream_options")
     max_tokens = _positive_int(body, "max_completion_tokens") or _positive_int(body, "max_tokens")
+    tools, legacy_functions = parse_chat_tools(body)
     return ChatRequest(
         model=model,
         upstream_model=upstream_model,
@@ -137,6 +142,8 @@ def parse_chat(body: Any) -> ChatRequest:
         stop=_stop(body.get("stop")),
         max_tokens=max_tokens,
         response_format=parse_format(body.get("response_format"), "response_format", chat_style=True),
+        tools=tools,
+        legacy_functions=legacy_functions,
     )
 
 

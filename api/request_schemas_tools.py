@@ -1,159 +1,126 @@
-"""The Responses API's `tools`, `tool_choice` and `parallel_tool_calls`, validated into a ToolSpec.
-
-Function tools are emulated (api/tool_emulation); `web_search` / `web_search_preview` map to
-1min.ai's web search; every other hosted tool is refused by name, never silently dropped.
-"""
+"""Validation of the tools a request declares (chat `tools`/`tool_choice`, legacy `functions`) into a ToolSpec."""
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from typing import Any
 
 from api.errors import InvalidRequest
 from api.schema_validation import schema_problems
 from api.tool_emulation.spec import Tool, ToolChoice, ToolSpec
 
-WEB_SEARCH_TYPES = frozenset({"web_search", "web_search_2025_08_26", "web_search_preview", "web_search_preview_2025_03_11"})
 _NAME = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-EMPTY_PARAMETERS = {"type": "object", "properties": {}}
+MAX_TOOLS = 128
+_EMPTY_PARAMETERS = {"type": "object", "properties": {}}
 
 
-@dataclass(frozen=True)
-class ResponsesTools:
-    """`echo`: the tools as a Response object echoes them; `spec`: what the model is offered;
-    `web_search`: whether 1min.ai searches the web for this turn (a `web_search_call` item)."""
-
-    echo: list[dict[str, Any]] = field(default_factory=list)
-    choice_echo: Any = "auto"
-    spec: ToolSpec = field(default_factory=lambda: ToolSpec(()))
-    web_search: bool = False
-
-
-def unsupported_tool(kind: str, param: str, label: str | None = None) -> InvalidRequest:
-    named = f"`{kind}` tool `{label}`" if label else f"`{kind}` tool"
-    return InvalidRequest(
-        f"The {named} is not supported by this relay: 1min.ai cannot run it. Supported tools are "
-        "`function` tools (emulated) and `web_search` / `web_search_preview` (1min.ai's web search).",
-        param=param, code="unsupported_tool",
-    )
-
-
-def _function_tool(tool: dict[str, Any], param: str) -> dict[str, Any]:
-    name = tool.get("name")
-    if not isinstance(name, str) or not name:
+def function_tool(spec: Any, param: str) -> Tool:
+    """One function definition (`name`, `description`, `parameters`, `strict`), checked; shared by
+    every endpoint that declares function tools."""
+    if not isinstance(spec, dict):
+        raise InvalidRequest(f"`{param}` must be an object.", param=param, code="invalid_type")
+    name = spec.get("name")
+    if name is None:
         raise InvalidRequest(f"Missing required parameter: `{param}.name`.", param=f"{param}.name",
                              code="missing_required_parameter")
-    if not _NAME.match(name):
+    if not isinstance(name, str) or not _NAME.match(name):
         raise InvalidRequest(f"`{param}.name` must be 1-64 letters, digits, `_` or `-`.", param=f"{param}.name",
                              code="invalid_value")
-    description, parameters = tool.get("description"), tool.get("parameters")
+    description = spec.get("description")
     if description is not None and not isinstance(description, str):
         raise InvalidRequest(f"`{param}.description` must be a string.", param=f"{param}.description", code="invalid_type")
-    if parameters is not None:
-        if not isinstance(parameters, dict):
-            raise InvalidRequest(f"`{param}.parameters` must be a JSON Schema object.", param=f"{param}.parameters",
-                                 code="invalid_type")
-        problems = schema_problems(parameters)
-        if problems:
-            raise InvalidRequest(f"Invalid schema for function `{name}`: {problems[0]}", param=f"{param}.parameters",
-                                 code="invalid_value")
-    strict = tool.get("strict")
+    parameters = spec.get("parameters")
+    if parameters is None:
+        parameters = _EMPTY_PARAMETERS
+    if not isinstance(parameters, dict):
+        raise InvalidRequest(f"`{param}.parameters` must be a JSON Schema object.", param=f"{param}.parameters",
+                             code="invalid_type")
+    problems = schema_problems(parameters)
+    if problems:
+        raise InvalidRequest(f"Invalid schema for function `{name}`: {problems[0]}", param=f"{param}.parameters",
+                             code="invalid_function_parameters")
+    strict = spec.get("strict")
     if strict is not None and not isinstance(strict, bool):
         raise InvalidRequest(f"`{param}.strict` must be a boolean.", param=f"{param}.strict", code="invalid_type")
-    # As OpenAI echoes function tools: strict by default, description and parameters always present.
-    return {**tool, "type": "function", "description": description, "parameters": parameters,
-            "strict": True if strict is None else strict}
+    return Tool(name, description or "", parameters, bool(strict))
 
 
-def _label(tool: dict[str, Any]) -> str | None:
-    for key in ("name", "server_label"):
-        if isinstance(tool.get(key), str) and tool[key]:
-            return tool[key]
-    return None
+def _unique(tools: list[Tool], param: str) -> tuple[Tool, ...]:
+    seen: set[str] = set()
+    for i, tool in enumerate(tools):
+        if tool.name in seen:
+            raise InvalidRequest(f"Function names must be unique; `{tool.name}` is declared twice.",
+                                 param=f"{param}[{i}]", code="invalid_value")
+        seen.add(tool.name)
+    return tuple(tools)
 
 
-def _tools(value: Any) -> tuple[list[dict[str, Any]], bool]:
-    if value is None:
-        return [], False
+def _list(value: Any, param: str) -> list[Any]:
     if not isinstance(value, list):
-        raise InvalidRequest("`tools` must be a list.", param="tools", code="invalid_type")
-    tools, web_search, names = [], False, set()
-    for i, tool in enumerate(value):
+        raise InvalidRequest(f"`{param}` must be a list.", param=param, code="invalid_type")
+    if len(value) > MAX_TOOLS:
+        raise InvalidRequest(f"`{param}` may hold at most {MAX_TOOLS} tools.", param=param, code="invalid_value")
+    return value
+
+
+def _chat_tools(value: list[Any]) -> tuple[Tool, ...]:
+    tools = []
+    for i, item in enumerate(_list(value, "tools")):
         param = f"tools[{i}]"
-        if not isinstance(tool, dict) or not isinstance(tool.get("type"), str):
-            raise InvalidRequest(f"`{param}` must be an object with a `type`.", param=param)
-        kind = tool["type"]
-        if kind == "function":
-            tool = _function_tool(tool, param)
-            if tool["name"] in names:
-                raise InvalidRequest(f"Duplicate function name `{tool['name']}` in `tools`.", param=f"{param}.name",
-                                     code="invalid_value")
-            names.add(tool["name"])
-        elif kind in WEB_SEARCH_TYPES:
-            web_search = True
-        else:
-            raise unsupported_tool(kind, param, _label(tool))
-        tools.append(tool)
-    return tools, web_search
+        if not isinstance(item, dict):
+            raise InvalidRequest(f"`{param}` must be an object.", param=param, code="invalid_type")
+        if item.get("type") != "function":
+            raise InvalidRequest(
+                f"Invalid value for `{param}.type`: {item.get('type')!r}. This relay supports `function` tools only.",
+                param=f"{param}.type", code="unsupported_tool",
+            )
+        if "function" not in item:
+            raise InvalidRequest(f"Missing required parameter: `{param}.function`.", param=f"{param}.function",
+                                 code="missing_required_parameter")
+        tools.append(function_tool(item["function"], f"{param}.function"))
+    return _unique(tools, "tools")
 
 
-def _spec_tool(tool: dict[str, Any]) -> Tool:
-    return Tool(tool["name"], tool["description"] or "", tool["parameters"] or dict(EMPTY_PARAMETERS), tool["strict"])
-
-
-def _choice(value: Any, functions: dict[str, Tool], web_search: bool) -> tuple[ToolChoice, dict[str, Tool], bool]:
-    """(choice, the functions offered, web search on) for `tool_choice`."""
-    if value is None or value == "auto":
-        return ToolChoice("auto"), functions, web_search
-    if value == "none":
-        return ToolChoice("none"), functions, False
-    if value == "required":
-        return ToolChoice("required"), functions, web_search
-    if not isinstance(value, dict) or not isinstance(value.get("type"), str):
-        raise InvalidRequest("`tool_choice` must be none, auto, required or a tool object.", param="tool_choice",
+def _choice(value: Any, tools: tuple[Tool, ...], param: str, legacy: bool) -> ToolChoice:
+    if value is None:
+        return ToolChoice()
+    if value in ("none", "auto") or (value == "required" and not legacy):
+        return ToolChoice(value)
+    name = None
+    if isinstance(value, dict):
+        target = value if legacy else value.get("function")
+        if (legacy or value.get("type") == "function") and isinstance(target, dict):
+            name = target.get("name")
+    if not isinstance(name, str):
+        shape = '{"name": ...}' if legacy else '{"type": "function", "function": {"name": ...}}'
+        allowed = "none, auto" if legacy else "none, auto, required"
+        raise InvalidRequest(f"`{param}` must be one of {allowed} or {shape}.", param=param, code="invalid_value")
+    if not any(t.name == name for t in tools):
+        raise InvalidRequest(f"`{param}` names `{name}`, which is not among the declared tools.", param=param,
                              code="invalid_value")
-    kind = value["type"]
-    if kind == "function":
-        name = value.get("name")
-        if name not in functions:
-            raise InvalidRequest(f"`tool_choice` names the function `{name}`, which is not in `tools`.",
-                                 param="tool_choice.name", code="invalid_value")
-        return ToolChoice("named", name), functions, web_search
-    if kind in WEB_SEARCH_TYPES:
-        if not web_search:
-            raise InvalidRequest(f"`tool_choice` asks for `{kind}`, which is not in `tools`.", param="tool_choice",
-                                 code="invalid_value")
-        # The search always runs when the tool is on; the model then answers from its results.
-        return ToolChoice("auto"), functions, True
-    if kind == "allowed_tools":
-        return _allowed(value, functions, web_search)
-    raise unsupported_tool(kind, "tool_choice", _label(value))
+    return ToolChoice("named", name)
 
 
-def _allowed(value: dict[str, Any], functions: dict[str, Tool], web_search: bool) -> tuple[ToolChoice, dict[str, Tool], bool]:
-    mode, listed = value.get("mode"), value.get("tools")
-    if mode not in ("auto", "required") or not isinstance(listed, list):
-        raise InvalidRequest("`tool_choice` of type `allowed_tools` needs `mode` (auto or required) and a `tools` list.",
-                             param="tool_choice", code="invalid_value")
-    allowed, search = {}, False
-    for j, tool in enumerate(listed):
-        kind = tool.get("type") if isinstance(tool, dict) else None
-        if kind == "function" and tool.get("name") in functions:
-            allowed[tool["name"]] = functions[tool["name"]]
-        elif kind in WEB_SEARCH_TYPES and web_search:
-            search = True
-        else:
-            raise InvalidRequest(f"`tool_choice.tools[{j}]` is not one of the request's `tools`.",
-                                 param=f"tool_choice.tools[{j}]", code="invalid_value")
-    return ToolChoice(mode), allowed, search
-
-
-def parse_tools(body: dict[str, Any]) -> ResponsesTools:
-    tools, web_search = _tools(body.get("tools"))
+def parse_chat_tools(body: dict[str, Any]) -> tuple[ToolSpec | None, bool]:
+    """(the spec, whether it came from legacy `functions`); (None, False) when no tool is declared."""
+    tools, functions = body.get("tools"), body.get("functions")
     parallel = body.get("parallel_tool_calls")
     if parallel is not None and not isinstance(parallel, bool):
         raise InvalidRequest("`parallel_tool_calls` must be a boolean.", param="parallel_tool_calls", code="invalid_type")
-    functions = {t["name"]: _spec_tool(t) for t in tools if t["type"] == "function"}
-    choice, offered, search = _choice(body.get("tool_choice"), functions, web_search)
-    spec = ToolSpec(tuple(offered.values()), choice, True if parallel is None else parallel)
-    return ResponsesTools(tools, body.get("tool_choice") or "auto", spec, search)
+    if tools and functions:
+        raise InvalidRequest("Send either `tools` or the older `functions`, not both.", param="functions")
+    if functions:
+        declared = _unique([function_tool(f, f"functions[{i}]") for i, f in enumerate(_list(functions, "functions"))],
+                           "functions")
+        # A legacy function_call answer holds one call.
+        return ToolSpec(declared, _choice(body.get("function_call"), declared, "function_call", True), False), True
+    if tools is not None:
+        declared = _chat_tools(tools)
+    else:
+        declared = ()
+    if not declared:
+        if body.get("tool_choice") not in (None, "none", "auto"):
+            raise InvalidRequest("`tool_choice` is only allowed when `tools` are specified.", param="tool_choice",
+                                 code="invalid_value")
+        return None, False
+    choice = _choice(body.get("tool_choice"), declared, "tool_choice", False)
+    return ToolSpec(declared, choice, True if parallel is None else parallel), False

@@ -6,6 +6,8 @@ from typing import Any
 
 from api import token_counting
 from api.structured_output import requested_instructions
+from api.tool_emulation import prompt as tool_prompt
+from api.tool_emulation.spec import Tool, ToolSpec
 
 ONLINE_SUFFIX = ":online"
 # Endpoints whose answer is generated text, so its tokens count beyond the prompt's.
@@ -50,6 +52,34 @@ def _cap(body: dict[str, Any]) -> int | None:
     return None
 
 
+def _declared_tools(body: dict[str, Any]) -> tuple[Tool, ...]:
+    """Function tools in any endpoint's shape (chat `{"function": {...}}`, Responses' flat one,
+    legacy `functions`), read leniently: validation comes later."""
+    items = [item for key in ("tools", "functions") if isinstance(body.get(key), list) for item in body[key]]
+    declared = []
+    for item in items:
+        if not isinstance(item, dict) or item.get("type", "function") != "function":
+            continue
+        function = item["function"] if isinstance(item.get("function"), dict) else item
+        name, about, parameters = function.get("name"), function.get("description"), function.get("parameters")
+        if isinstance(name, str):
+            declared.append(Tool(name, about if isinstance(about, str) else "",
+                                 parameters if isinstance(parameters, dict) else {}))
+    return tuple(declared)
+
+
+def _added_by_relay(body: dict[str, Any], model: str) -> int:
+    """Tokens of what the relay itself writes into the prompt: tool instructions, the JSON format."""
+    added = 0
+    tools = _declared_tools(body)
+    if tools and body.get("tool_choice") != "none":
+        added += token_counting.count_text(tool_prompt.instructions(ToolSpec(tools)), model)
+    instructions = requested_instructions(body)
+    if instructions:
+        added += token_counting.count_text(instructions, model)
+    return added
+
+
 def from_body(body: Any, generates_text: bool = False) -> Estimate:
     """Prompt tokens counted as the services count them; the output cap if the client set one."""
     if not isinstance(body, dict):
@@ -66,8 +96,5 @@ def from_body(body: Any, generates_text: bool = False) -> Estimate:
         if isinstance(body.get(name), str):
             prompt += token_counting.count_text(body[name], counting_model)
     if generates_text:
-        # What the relay itself adds to the prompt: the requested JSON format and its schema.
-        added = requested_instructions(body)
-        if added:
-            prompt += token_counting.count_text(added, counting_model)
+        prompt += _added_by_relay(body, counting_model)
     return Estimate(model, prompt, _cap(body), generates_text)

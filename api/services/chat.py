@@ -1,4 +1,5 @@
-"""One chat completion: the upstream call (api.services.unified_chat) translated to OpenAI's shapes."""
+"""One chat completion: the upstream call (api.services.unified_chat, or api.services.tool_turn when
+tools are declared) translated to OpenAI's shapes."""
 from __future__ import annotations
 
 import time
@@ -9,13 +10,15 @@ from typing import Any, AsyncIterator, Callable
 from api import structured_output as so
 from api import token_counting
 from api.call_context import CallContext
-from api.errors import RelayError, StructuredOutputFailed
+from api.errors import RelayError, StructuredOutputFailed, ToolCallFailed
 from api.output_limits import OutputLimiter, limit_text
 from api.request_schemas import ChatRequest
-from api.services import structured_turn, unified_chat
+from api.services import structured_turn, tool_turn, unified_chat
 from api.services.unified_chat import Prepared, TextStream
 from api.streaming import DONE_FRAME, data_frame
+from api.tool_emulation.spec import ToolSpec
 from api.translators import chat as tr
+from api.translators import chat_tools
 
 
 @dataclass
@@ -33,9 +36,18 @@ class ChatStream:
 DEGRADED_HEADER = {"X-WebSearch-Degraded": "true"}
 
 
+NO_TOOLS = ToolSpec(())
+
+
 async def _prepare(request: ChatRequest, api_key: str) -> Prepared:
+    # History calls and results are written in the calling convention even when no tool is declared now.
+    spec = request.tools or NO_TOOLS
     messages = so.with_instructions(request.messages, request.response_format)
-    return await unified_chat.prepare(request.upstream_model, messages, request.web_search, api_key)
+    return await tool_turn.prepare(request.upstream_model, messages, spec, request.web_search, api_key)
+
+
+def _active_tools(request: ChatRequest) -> ToolSpec | None:
+    return request.tools if request.tools is not None and request.tools.active else None
 
 
 def _ids() -> tuple[str, int]:
@@ -65,11 +77,14 @@ async def _structured(request: ChatRequest, api_key: str, call: CallContext) -> 
 async def complete(request: ChatRequest, api_key: str, call: CallContext) -> ChatResult:
     call.model = request.upstream_model
     completion_id, created = _ids()
-    if request.response_format.is_json:
+    if request.response_format.is_json and _active_tools(request) is None:
         text, reason, usage, degraded = await _structured(request, api_key, call)
         body = tr.completion(completion_id, created, request.model, text, reason, usage)
         return ChatResult(body, DEGRADED_HEADER if degraded else {})
     prepared = await _prepare(request, api_key)
+    spec = _active_tools(request)
+    if spec is not None:
+        return await _complete_with_tools(request, spec, prepared, api_key, call)
     answer = await unified_chat.ask(prepared, api_key)
     limited, cut = limit_text(answer.text, request.stop, request.max_tokens, request.upstream_model)
     reason = cut or tr.finish_reason(answer.metadata.get("finishReason"))
@@ -81,6 +96,58 @@ async def complete(request: ChatRequest, api_key: str, call: CallContext) -> Cha
     )
 
 
+async def _tool_outcome(prepared: Prepared, spec: ToolSpec, api_key: str, call: CallContext, opener):
+    try:
+        return await opener(prepared, spec, api_key)
+    except ToolCallFailed as error:
+        call.note_usage(*error.usage)  # both upstream calls were made and are paid for
+        raise
+
+
+def _cut_output(outcome: tool_turn.Outcome, limited: str, model: str) -> int:
+    """Output tokens once the text was cut locally: the repair's tokens stay, the cut text counts as sent."""
+    dropped = token_counting.count_text(outcome.text, model) - token_counting.count_text(limited, model)
+    return max(0, outcome.output_tokens - dropped)
+
+
+async def _tool_answer(request: ChatRequest, spec: ToolSpec, prepared: Prepared, api_key: str,
+                       call: CallContext) -> tool_turn.Outcome:
+    """A tool turn answered whole; with a JSON `response_format` a text answer is then held to it
+    (cleaned, checked, repaired once) like any structured answer."""
+    outcome = await _tool_outcome(prepared, spec, api_key, call, tool_turn.answer)
+    if outcome.calls or not request.response_format.is_json:
+        return outcome
+    settled = await structured_turn.settle(prepared, request.response_format, structured_turn.Outcome(
+        outcome.text, outcome.input_tokens, outcome.output_tokens, outcome.credits, outcome.degraded), api_key)
+    outcome.input_tokens, outcome.output_tokens, outcome.credits = settled.input_tokens, settled.output_tokens, settled.credits
+    if settled.text is None:
+        call.note_usage(outcome.input_tokens, outcome.output_tokens, outcome.credits)
+        raise StructuredOutputFailed(settled.error or "")
+    if settled.repaired:
+        outcome.finish_reason = settled.metadata.get("finishReason")
+    outcome.text = settled.text
+    return outcome
+
+
+async def _complete_with_tools(
+    request: ChatRequest, spec: ToolSpec, prepared: Prepared, api_key: str, call: CallContext
+) -> ChatResult:
+    outcome = await _tool_answer(request, spec, prepared, api_key, call)
+    completion_id, created = _ids()
+    headers = DEGRADED_HEADER if outcome.degraded else {}
+    if outcome.calls:
+        usage = tr.usage_object(outcome.input_tokens, outcome.output_tokens)
+        body = tr.completion(completion_id, created, request.model, "", chat_tools.finish_reason(request.legacy_functions), usage)
+        body["choices"][0]["message"] = chat_tools.calls_message(outcome.calls, outcome.text, request.legacy_functions)
+    else:
+        limited, cut = limit_text(outcome.text, request.stop, request.max_tokens, request.upstream_model)
+        output = outcome.output_tokens if cut is None else _cut_output(outcome, limited, request.upstream_model)
+        usage = tr.usage_object(outcome.input_tokens, output)
+        body = tr.completion(completion_id, created, request.model, limited, cut or tr.finish_reason(outcome.finish_reason), usage)
+    call.note_usage(usage["prompt_tokens"], usage["completion_tokens"], outcome.credits)
+    return ChatResult(body, headers)
+
+
 # ---- streaming -------------------------------------------------------------------------------
 
 async def stream(request: ChatRequest, api_key: str, call: CallContext) -> ChatStream:
@@ -90,10 +157,19 @@ async def stream(request: ChatRequest, api_key: str, call: CallContext) -> ChatS
     a reply that stays invalid is an HTTP error too; the valid JSON is then sent as one delta.
     """
     call.model = request.upstream_model
-    if request.response_format.is_json:
+    spec = _active_tools(request)
+    if request.response_format.is_json and spec is None:
         text, reason, usage, degraded = await _structured(request, api_key, call)
         return ChatStream(_replay(request, text, reason, usage), DEGRADED_HEADER if degraded else {})
     prepared = await _prepare(request, api_key)
+    if spec is not None and request.response_format.is_json:
+        # A text answer must be checked JSON: the turn is answered whole, then replayed.
+        outcome = await _tool_answer(request, spec, prepared, api_key, call)
+        turn = tool_turn.ToolStream(prepared, spec, api_key, finished=outcome)
+        return ChatStream(_tool_frames(request, prepared, turn, call), DEGRADED_HEADER if turn.degraded else {})
+    if spec is not None:
+        turn = await _tool_outcome(prepared, spec, api_key, call, tool_turn.open_stream)
+        return ChatStream(_tool_frames(request, prepared, turn, call), DEGRADED_HEADER if turn.degraded else {})
     upstream = await unified_chat.open_stream(prepared, api_key)
     frames = _frames(request, prepared, upstream, call)
     return ChatStream(frames, DEGRADED_HEADER if upstream.degraded else {})
@@ -151,6 +227,61 @@ async def _frames(
             call.note_usage(prepared.prompt_tokens, token_counting.count_text(limiter.emitted, request.upstream_model))
         await deltas.aclose()
         await upstream.aclose()
+
+
+async def _tool_frames(
+    request: ChatRequest, prepared: Prepared, turn: tool_turn.ToolStream, call: CallContext
+) -> AsyncIterator[bytes]:
+    """OpenAI's chunk sequence for a turn that may call tools: the role chunk, text as content
+    deltas, then per call its opening delta and argument fragments, the finish chunk, usage, [DONE]."""
+    completion_id, created = _ids()
+    model, usage_wanted, legacy = request.model, request.include_usage, request.legacy_functions
+    limiter = OutputLimiter(request.stop, request.max_tokens, request.upstream_model)
+
+    def frame(delta: dict[str, Any], reason: str | None = None) -> bytes:
+        return data_frame(tr.chunk(completion_id, created, model, delta, reason, usage_wanted))
+
+    events = turn.events()
+    try:
+        yield frame({"role": "assistant", "content": ""})
+        calls = 0
+        async for event in events:
+            if isinstance(event, tool_turn.TextDelta):
+                out = "" if limiter.done else limiter.feed(event.text)
+                if out:
+                    yield frame({"content": out})
+                continue
+            if calls == 0:
+                tail = limiter.flush()
+                if tail:
+                    yield frame({"content": tail})
+            calls += 1
+            for delta in chat_tools.call_deltas(event.index, event.call, legacy):
+                yield frame(delta)
+        outcome = turn.outcome
+        if calls:
+            reason, output = chat_tools.finish_reason(legacy), outcome.output_tokens
+        else:
+            tail = limiter.flush()
+            if tail:
+                yield frame({"content": tail})
+            reason = limiter.finish_reason or tr.finish_reason(outcome.finish_reason)
+            output = outcome.output_tokens if limiter.finish_reason is None else _cut_output(
+                outcome, limiter.emitted, request.upstream_model)
+        yield frame({}, reason)
+        usage = tr.usage_object(outcome.input_tokens, output)
+        call.note_usage(usage["prompt_tokens"], usage["completion_tokens"], outcome.credits)
+        if usage_wanted:
+            yield data_frame(tr.usage_chunk(completion_id, created, model, usage))
+        yield DONE_FRAME
+    except RelayError as error:
+        call.status = error.status
+        yield data_frame(_error_payload(error.message, error.type, error.code))
+    finally:
+        if call.completion_tokens == 0 and turn.emitted:
+            call.note_usage(prepared.prompt_tokens, token_counting.count_text(turn.emitted, request.upstream_model))
+        await events.aclose()
+        await turn.aclose()
 
 
 def _error_payload(message: str, type_: str = "api_error", code: str | None = "upstream_error") -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""One Responses API call: history, prompt, upstream answer, structured output, limits, storage."""
+"""One Responses API call: history, prompt, upstream answer, tool calls, structured output, limits, storage."""
 from __future__ import annotations
 
 import time
@@ -9,10 +9,10 @@ from api import structured_output as so
 from api import token_counting
 from api.call_context import CallContext
 from api.client_key import fingerprint
-from api.errors import RelayError
+from api.errors import RelayError, ToolCallFailed
 from api.output_limits import OutputLimiter, limit_text
 from api.request_schemas import ItemListParams, ResponsesRequest
-from api.services import response_store, structured_turn, unified_chat
+from api.services import response_store, structured_turn, tool_turn, unified_chat
 from api.services.structured_turn import Outcome
 from api.services.unified_chat import Prepared, TextStream
 from api.streaming import event_frame
@@ -67,12 +67,27 @@ async def _turn(request: ResponsesRequest, api_key: str, call: CallContext) -> _
     fmt = request.text_format
     guidance = tr.guidance(request.reasoning["effort"], request.verbosity, so.prompt_instructions(fmt))
     messages = tr.conversation(request.instructions, guidance, tr.items_to_messages(history.items), request.messages)
-    prepared = await unified_chat.prepare(request.upstream_model, messages, request.web_search, api_key, param="input")
-    return _Turn(request, key_fingerprint, messages, prepared, history.root_id)
+    # Earlier calls and results are written in the calling convention even when no tool is offered now.
+    prepared = await tool_turn.prepare(request.upstream_model, messages, request.tools.spec, request.web_search,
+                                       api_key, param="input")
+    return _Turn(request, key_fingerprint, prepared.messages, prepared, history.root_id)
 
 
 async def _answer(turn: _Turn, api_key: str) -> Outcome:
-    return await structured_turn.answer(turn.prepared, turn.request.text_format, api_key)
+    """Function calls, or a text answer held to the text format (both repaired at most once each)."""
+    spec, fmt = turn.request.tools.spec, turn.request.text_format
+    if not spec.active:
+        return await structured_turn.answer(turn.prepared, fmt, api_key)
+    try:
+        turned = await tool_turn.answer(turn.prepared, spec, api_key)
+    except ToolCallFailed as error:  # `required` or a named function, and no valid call came
+        used_in, used_out, credits = error.usage
+        return Outcome(None, used_in, used_out, credits, False, error=error.message, repaired=True)
+    outcome = Outcome(turned.text, turned.input_tokens, turned.output_tokens, turned.credits, turned.degraded,
+                      repaired=turned.repaired, calls=turned.calls)
+    if turned.calls:
+        return outcome
+    return await structured_turn.settle(turn.prepared, fmt, outcome, api_key)
 
 
 def _lead(turn: _Turn, degraded: bool) -> list[dict[str, Any]]:
@@ -138,11 +153,16 @@ def _opening(turn: _Turn, seq: ro.EventSequence) -> list[bytes]:
 async def stream(request: ResponsesRequest, api_key: str, call: CallContext) -> ResponsesStream:
     """Stream a response. Any failure before the first token is raised here, as an HTTP error.
 
-    JSON formats and function tools are answered whole first (a reply must be checked, maybe
-    repaired, before any of it is sent) and then streamed as the same events.
+    JSON formats, and tools the model must call (`required` or named), are answered whole first
+    (a reply must be checked, maybe repaired, before any of it is sent) and then streamed as the
+    same events. With `auto` tools the text streams live; only a possible call is held back.
     """
     turn = await _turn(request, api_key, call)
-    if request.text_format.is_json or request.tools.spec.active:
+    spec = request.tools.spec
+    if spec.active and spec.choice.mode == "auto" and not request.text_format.is_json:
+        turned = await tool_turn.open_stream(turn.prepared, spec, api_key)
+        return ResponsesStream(_live_tools(turn, turned, call), DEGRADED_HEADER if turned.degraded else {})
+    if request.text_format.is_json or spec.active:
         outcome = await _answer(turn, api_key)
         message_id = tr.new_id("msg")
         body, text = _finished(turn, outcome, message_id)
@@ -227,6 +247,75 @@ async def _live(turn: _Turn, upstream: TextStream, call: CallContext) -> AsyncIt
             call.note_usage(turn.prepared.prompt_tokens, token_counting.count_text(limiter.emitted, model))
         await deltas.aclose()
         await upstream.aclose()
+
+
+async def _live_tools(turn: _Turn, turned: tool_turn.ToolStream, call: CallContext) -> AsyncIterator[bytes]:
+    """A turn that may call tools, live: text as a message's deltas, then each call's events."""
+    request, model = turn.request, turn.request.upstream_model
+    seq = ro.EventSequence()
+    output = _lead(turn, turned.degraded)
+    message: ro.MessageEvents | None = None
+    limiter = OutputLimiter([], request.max_output_tokens, model)
+    events = turned.events()
+
+    def close_message() -> list[dict[str, Any]]:
+        nonlocal message
+        if message is None:
+            return []
+        tail = limiter.flush()
+        text, status = limiter.emitted, ro.INCOMPLETE if limiter.finish_reason else ro.COMPLETED
+        closing = ([message.delta(tail)] if tail else []) + message.closed(text, status)
+        output.append(ro.message_item(message.item_id, text, status))
+        message = None
+        return closing
+
+    try:
+        for frame in _opening(turn, seq):
+            yield frame
+        for index, item in enumerate(output):
+            for event in ro.web_search_events(seq, item, index):
+                yield _frame(event)
+        try:
+            async for event in events:
+                if isinstance(event, tool_turn.TextDelta):
+                    if message is None and not limiter.emitted:
+                        message = ro.MessageEvents(seq, tr.new_id("msg"), len(output))
+                        for opened in message.opened():
+                            yield _frame(opened)
+                    out = limiter.feed(event.text) if message is not None and not limiter.done else ""
+                    if out:
+                        yield _frame(message.delta(out))
+                    continue
+                for closing in close_message():
+                    yield _frame(closing)
+                item = ro.function_call_item(tr.new_id("fc"), event.call.id, event.call.name, event.call.arguments_json,
+                                             ro.COMPLETED)
+                for call_event in ro.function_call_events(seq, item, len(output)):
+                    yield _frame(call_event)
+                output.append(item)
+        except RelayError as error:
+            call.status = error.status
+            sent = limiter.emitted if message is not None else ""  # a message already closed is in `output`
+            body = _failed_mid_stream(turn, output, message.item_id if message else "", sent, error, call)
+            await turn.keep(body)
+            yield _frame(seq("response.failed", response=body))
+            return
+        for closing in close_message():
+            yield _frame(closing)
+        outcome = turned.outcome
+        cut = limiter.finish_reason is not None and not outcome.calls
+        used_out = token_counting.count_text(limiter.emitted, model) if cut else outcome.output_tokens
+        call.note_usage(outcome.input_tokens, used_out, outcome.credits)
+        status = ro.INCOMPLETE if cut else ro.COMPLETED
+        body = turn.body(status, output, token_usage=ro.usage(outcome.input_tokens, used_out),
+                         incomplete_reason="max_output_tokens" if cut else None)
+        await turn.keep(body)
+        yield _frame(seq(ro.TERMINAL_EVENTS[status], response=body))
+    finally:
+        if call.completion_tokens == 0 and turned.emitted:
+            call.note_usage(turn.prepared.prompt_tokens, token_counting.count_text(turned.emitted, model))
+        await events.aclose()
+        await turned.aclose()
 
 
 # ---- stored responses ------------------------------------------------------------------------

@@ -1,6 +1,9 @@
 """What a request declares about tools: the tools, the caller's choice, and whether calls may be parallel."""
 from __future__ import annotations
 
+import json
+import secrets
+import string
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -46,6 +49,12 @@ class ToolCall:
 
     @property
     def arguments_json(self) -> str:
-        import json
-
         return json.dumps(self.arguments, ensure_ascii=False)
+
+
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_call_id(prefix: str = "call_") -> str:
+    """A fresh call id shaped like OpenAI's (`call_` and 24 letters or digits)."""
+    return prefix + "".join(secrets.choice(_ID_ALPHABET) for _ in range(24))

@@ -42,7 +42,7 @@ def test_it_forwards_the_key_as_api_key_and_flattens_every_role(client, sim):
         temperature=0.2, top_p=0.9, seed=1, presence_penalty=0.1, frequency_penalty=0.1, user="u1",
         metadata={"a": "b"},
         tools=[{"type": "function", "function": {"name": "lookup", "parameters": {"type": "object"}}}],
-        tool_choice="auto",
+        tool_choice="none",  # tools offered are covered by test_chat_tools; here only the history's form
     )
     (received,) = chat_requests(sim)
     assert received["headers"]["api-key"] == TEST_KEY
@@ -51,8 +51,8 @@ def test_it_forwards_the_key_as_api_key_and_flattens_every_role(client, sim):
     assert received["json"]["model"] == "gpt-4o-mini"
     assert received["json"]["promptObject"]["prompt"] == (
         "System: be brief\n\nDeveloper: no jokes\n\nHuman (ann): hi\n\n"
-        "Assistant: [called tool `lookup` with arguments {} (call id call_9)]\n\n"
-        "Tool (result of call call_9): 42\n\nAssistant:"
+        'Assistant: <tool_call>{"name": "lookup", "arguments": {}}</tool_call>\n\n'
+        'Tool: <tool_result call_id="call_9" name="lookup">42</tool_result>\n\nAssistant:'
     )
     assert "temperature" not in json.dumps(received["json"])
 

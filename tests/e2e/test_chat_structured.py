@@ -156,3 +156,24 @@ def test_a_catastrophic_schema_pattern_is_checked_in_bounded_time_while_healthz_
     assert response.status_code == 502
     assert "does not match '^(a+)+$'" in response.json()["error"]["message"]
     assert health and all(status == 200 and took < 1.0 for status, took in health)
+
+
+def test_beside_tools_a_call_stays_a_call_and_a_text_answer_is_held_to_the_format(client, sim):
+    weather = {"type": "function", "function": {"name": "get_weather", "strict": True, "parameters": {
+        "type": "object", "properties": {"city": {"type": "string"}}, "required": ["city"], "additionalProperties": False}}}
+    sim.script({"text": '<tool_call>{"name": "get_weather", "arguments": {"city": "Oslo"}}</tool_call>'}, times=1)
+    called = client.chat.completions.parse(model="gpt-4o-mini", messages=[{"role": "user", "content": "a person"}],
+                                           tools=[weather], response_format=Person)
+    assert called.choices[0].finish_reason == "tool_calls"
+    assert called.choices[0].message.tool_calls[0].function.parsed_arguments == {"city": "Oslo"}
+
+    sim.script({"text": "Ann, 31 years old.", "metadata": {"inputToken": 20, "outputToken": 5, "totalToken": 25}}, times=1)
+    sim.script({"text": '{"name": "Ann", "age": 31}', "metadata": {"inputToken": 30, "outputToken": 7, "totalToken": 37}}, times=1)
+    with client.chat.completions.stream(model="gpt-4o-mini", messages=[{"role": "user", "content": "a person"}],
+                                        tools=[weather], response_format=Person,
+                                        stream_options={"include_usage": True}) as stream:
+        final = stream.get_final_completion()
+    assert final.choices[0].message.parsed == Person(name="Ann", age=31)
+    assert (final.usage.prompt_tokens, final.usage.completion_tokens) == (50, 12)
+    repair = prompts(sim)[-1]
+    assert "Assistant: Ann, 31 years old." in repair and "Reply again with only the corrected JSON" in repair

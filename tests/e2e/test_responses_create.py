@@ -54,7 +54,7 @@ def test_message_items_of_every_role_with_and_without_type_are_flattened_in_orde
     ]
 
 
-def test_function_calls_and_their_outputs_are_written_out_as_text(client, sim):
+def test_function_calls_and_their_outputs_are_written_in_the_calling_convention(client, sim):
     client.responses.create(
         model="gpt-4o-mini",
         input=[
@@ -65,8 +65,8 @@ def test_function_calls_and_their_outputs_are_written_out_as_text(client, sim):
     )
     assert prompts(sim) == [
         "Human: weather in Oslo?\n\n"
-        "Assistant: [called tool `get_weather` with arguments {\"city\":\"Oslo\"} (call id call_1)]\n\n"
-        "Tool (result of call call_1): sunny, 21C\n\nAssistant:"
+        "Assistant: <tool_call>{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Oslo\"}}</tool_call>\n\n"
+        "Tool: <tool_result call_id=\"call_1\" name=\"get_weather\">sunny, 21C</tool_result>\n\nAssistant:"
     ]
 
 
@@ -135,14 +135,15 @@ def test_max_output_tokens_cuts_the_answer_and_marks_it_incomplete(client, relay
 
 
 def test_settings_1min_ai_lacks_are_echoed_as_openai_does_and_not_forwarded(relay, sim):
+    # Tools are forwarded (in the prompt): tests/e2e/test_responses_tools.py; here `none` keeps them out.
     tools = [{"type": "function", "name": "lookup", "parameters": {"type": "object", "properties": {}}}]
     body = post(relay, {
         "model": "gpt-4o-mini", "input": "x", "temperature": 0.2, "top_p": 0.5, "tools": tools,
-        "tool_choice": "required", "parallel_tool_calls": False, "metadata": {"team": "blue"}, "user": "u-1",
+        "tool_choice": "none", "parallel_tool_calls": False, "metadata": {"team": "blue"}, "user": "u-1",
         "truncation": "auto", "store": True, "text": {"verbosity": "low"},
     }).json()
     validate(body, "Response")
-    assert (body["temperature"], body["top_p"], body["tool_choice"], body["parallel_tool_calls"]) == (0.2, 0.5, "required", False)
+    assert (body["temperature"], body["top_p"], body["tool_choice"], body["parallel_tool_calls"]) == (0.2, 0.5, "none", False)
     assert body["metadata"] == {"team": "blue"} and body["user"] == "u-1" and body["truncation"] == "auto"
     assert body["tools"][0]["name"] == "lookup" and body["tools"][0]["strict"] is True
     assert body["text"] == {"format": {"type": "text"}, "verbosity": "low"}

@@ -50,3 +50,23 @@ def test_the_schema_the_relay_adds_to_the_prompt_is_reserved_too(body):
     json_object = from_body({"model": "gpt-4o", "messages": MESSAGES, "response_format": {"type": "json_object"}}, True)
     assert 0 < json_object.prompt_tokens - plain < with_schema - plain
     assert from_body({"messages": MESSAGES, "response_format": "json"}, True).prompt_tokens == from_body({"messages": MESSAGES}, True).prompt_tokens
+
+
+WEATHER_PARAMETERS = {"type": "object", "properties": {"city": {"type": "string", "description": "a city name " * 10}}}
+
+
+@pytest.mark.parametrize("tools", [
+    {"tools": [{"type": "function", "name": "get_weather", "parameters": WEATHER_PARAMETERS}, {"type": "web_search"}]},
+    {"tools": [{"type": "function", "function": {"name": "get_weather", "parameters": WEATHER_PARAMETERS}}]},
+    {"functions": [{"name": "get_weather", "parameters": WEATHER_PARAMETERS}]},
+])
+def test_the_tool_definitions_the_relay_writes_into_the_prompt_are_reserved(tools):
+    from api.tool_emulation import prompt
+    from api.tool_emulation.spec import Tool, ToolSpec
+
+    plain = from_body({"model": "gpt-4o", "messages": MESSAGES}, True).prompt_tokens
+    written = prompt.instructions(ToolSpec((Tool("get_weather", "", WEATHER_PARAMETERS),)))
+    estimate = from_body({"model": "gpt-4o", "messages": MESSAGES, **tools}, True)
+    assert estimate.prompt_tokens - plain == token_counting.count_text(written, "gpt-4o")
+    declined = from_body({"model": "gpt-4o", "messages": MESSAGES, "tool_choice": "none", **tools}, True)
+    assert declined.prompt_tokens == plain
