@@ -2,6 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+INSTRUCTOR_VENV := .venv-instructor
 HOST ?= 127.0.0.1
 PORT ?= 8787
 # More than one runs that many daphne processes on one socket (relay_site/serve.py; needs REDIS_URL).
@@ -28,10 +29,17 @@ else
 	$(PY) -m relay_site.serve -b $(HOST) -p $(PORT) --workers $(WEB_CONCURRENCY)
 endif
 
-install-test: $(VENV)/.test-installed
+install-test: $(VENV)/.test-installed $(INSTRUCTOR_VENV)/.installed
 
 $(VENV)/.test-installed: requirements-test.txt requirements.txt $(VENV)/.installed
 	$(PY) -m pip install --quiet -r requirements-test.txt
+	touch $@
+
+# instructor pins an older jiter than the openai in requirements-test.txt: its client gets its own
+# virtualenv, driven by tests/frameworks/test_instructor.py (kept small: instructor and its deps only).
+$(INSTRUCTOR_VENV)/.installed: tests/frameworks/requirements-instructor.txt
+	test -x $(INSTRUCTOR_VENV)/bin/python || $(PYTHON) -m venv $(INSTRUCTOR_VENV)
+	$(INSTRUCTOR_VENV)/bin/python -m pip install --quiet -r tests/frameworks/requirements-instructor.txt
 	touch $@
 
 test: install-test
