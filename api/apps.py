@@ -2,6 +2,10 @@
 import gc
 import threading
 
+# Set once the warm-up below is over: /readyz reports not ready until then, because building the
+# BPE tables holds the GIL for 0.2-0.5 s at a time, a pause for any request served meanwhile.
+warmed_up = threading.Event()
+
 from django.apps import AppConfig
 
 
@@ -33,3 +37,4 @@ def _warm_up() -> None:
     # loaded relay and set its p99 latency (bench/reports/2026-11-25-overhead.md).
     gc.collect()
     gc.freeze()
+    warmed_up.set()

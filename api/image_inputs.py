@@ -5,12 +5,15 @@ import asyncio
 import base64
 import binascii
 import uuid
+from typing import Any, Awaitable, Callable, TypeVar
 
 from django.conf import settings
 
 from api import onemin_client, url_fetcher
-from core.errors import InvalidRequest, UpstreamError
+from core.errors import InvalidRequest, RelayError, UpstreamError
 from api.media_types import sniff_image
+
+T = TypeVar("T")
 
 
 def _decode_data_uri(uri: str) -> bytes:
@@ -26,22 +29,43 @@ def _decode_data_uri(uri: str) -> bytes:
     return data
 
 
-async def image_bytes(reference: str) -> bytes:
+async def image_bytes(reference: str, budget: int | None = None) -> bytes:
+    """The image's bytes; a download stops once past the per-image cap or what the request has left."""
     if reference.startswith("data:"):
         return _decode_data_uri(reference)
-    data, _content_type = await url_fetcher.fetch(reference)
+    limit = settings.IMAGE_FETCH_MAX_BYTES if budget is None else min(settings.IMAGE_FETCH_MAX_BYTES, budget)
+    if limit <= 0:
+        raise _too_large_together()
+    try:
+        data, _content_type = await url_fetcher.fetch(reference, limit)
+    except InvalidRequest as error:
+        if error.code == "image_too_large" and limit < settings.IMAGE_FETCH_MAX_BYTES:
+            raise _too_large_together() from None  # what ran out is the request's allowance
+        raise
     return data
 
 
-async def upload_image(api_key: str, reference: str) -> str:
-    """Upload one image; returns the asset path that goes into `attachments.images`."""
-    data = await image_bytes(reference)
+def _too_large_together() -> InvalidRequest:
+    return InvalidRequest(
+        f"The images in this request are larger than {settings.IMAGE_REQUEST_MAX_BYTES} bytes together.",
+        param="messages", code="images_too_large",
+    )
+
+
+async def loaded_image(reference: str, budget: "ByteBudget") -> tuple[bytes, str, str]:
+    """(bytes, mime type, extension) of one image, checked to be a PNG, JPEG, GIF or WebP file."""
+    data = await image_bytes(reference, budget.remaining())
+    budget.spend(len(data))
     kind = sniff_image(data)
     if kind is None:
         raise InvalidRequest(
             "The image is not a PNG, JPEG, GIF or WebP file.", param="image_url", code="invalid_image_format"
         )
-    mime, ext = kind
+    return data, kind[0], kind[1]
+
+
+async def _upload_loaded(api_key: str, image: tuple[bytes, str, str]) -> str:
+    data, mime, ext = image
     # 1min.ai rejects uploads whose name has no extension matching the content.
     result = await onemin_client.upload_asset(api_key, f"relay-{uuid.uuid4().hex}.{ext}", data, mime)
     return asset_path(result)
@@ -58,8 +82,55 @@ def asset_path(result: object) -> str:
     raise UpstreamError("1min.ai accepted an upload but returned no asset path.")
 
 
+class ByteBudget:
+    """The bytes of images one request may bring in (IMAGE_REQUEST_MAX_BYTES), spent as they arrive."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit, self.spent = limit, 0
+
+    def remaining(self) -> int:
+        return max(0, self.limit - self.spent)
+
+    def spend(self, size: int) -> None:
+        self.spent += size
+        if self.spent > self.limit:
+            raise _too_large_together()
+
+
+async def _each_bounded(items: list[Any], work: Callable[[Any], Awaitable[T]]) -> list[T]:
+    """`work(item)` for every item, IMAGE_FETCH_CONCURRENCY at a time, results in order; the first
+    failure cancels the rest (no more downloads or uploads go out) and is what the caller sees."""
+    gate = asyncio.Semaphore(settings.IMAGE_FETCH_CONCURRENCY)
+
+    async def one(item: Any) -> T:
+        async with gate:
+            return await work(item)
+
+    try:
+        async with asyncio.TaskGroup() as group:
+            tasks = [group.create_task(one(item)) for item in items]
+    except BaseExceptionGroup as failures:
+        first = next((e for e in failures.exceptions if isinstance(e, RelayError)), failures.exceptions[0])
+        raise first from None
+    return [task.result() for task in tasks]
+
+
 async def upload_images(api_key: str, references: list[str]) -> list[str]:
-    """Upload all images concurrently; any failure fails the request (never a text-only reply)."""
+    """Upload all images; any failure fails the request (never a text-only reply).
+
+    Every image is counted, fetched and checked before the first upload, so a bad one costs
+    1min.ai nothing; fetches and uploads run a few at a time, and the first failure stops the rest.
+    """
     if not references:
         return []
-    return list(await asyncio.gather(*(upload_image(api_key, r) for r in references)))
+    if len(references) > settings.MAX_IMAGES_PER_REQUEST:
+        raise InvalidRequest(
+            f"A request may carry at most {settings.MAX_IMAGES_PER_REQUEST} images; this one has {len(references)}.",
+            param="messages", code="too_many_images",
+        )
+    budget = ByteBudget(settings.IMAGE_REQUEST_MAX_BYTES)
+    images = await _each_bounded(references, lambda reference: loaded_image(reference, budget))
+    try:
+        return await _each_bounded(images, lambda image: _upload_loaded(api_key, image))
+    finally:
+        images.clear()  # the bytes go now, not when the request's frames do

@@ -18,6 +18,8 @@ import orjson
 from django.conf import settings
 
 from api import metrics, request_trace
+
+from core import redaction
 from core.errors import RelayError, UpstreamError, UpstreamTimeout
 from api import onemin_transport
 from api.retry_policy import RetryPolicy
@@ -112,9 +114,16 @@ class _Wait:
 
 def _raise_for(response: httpx.Response, body: bytes) -> None:
     if response.status_code >= 300:
-        raise upstream_error(
+        error = upstream_error(
             response.status_code, {k.lower(): v for k, v in response.headers.items()}, body
         )
+        # 1min.ai may quote the key it was sent (the caller's or a pool key): never pass it on.
+        try:
+            sent_key = response.request.headers.get("api-key")
+        except RuntimeError:  # a response built without its request (tests of the seam)
+            sent_key = None
+        error.message = redaction.redact(error.message, (sent_key,))
+        raise error
 
 
 def _decode(body: bytes) -> Any:

@@ -57,7 +57,11 @@ MESSAGE = {
         },
         "name": {"type": "string"},
         "tool_call_id": {"type": "string"},
-        "tool_calls": {"type": "array", "items": {"type": "object"}},
+        "tool_calls": {"type": "array", "items": {
+            "type": "object", "required": ["id", "type", "function"],
+            "properties": {"id": {"type": "string"}, "type": {"type": "string", "enum": ["function"]},
+                           "function": {"type": "object", "required": ["name", "arguments"], "properties": {
+                               "name": {"type": "string"}, "arguments": {"type": "string"}}}}}},
         "function_call": {"type": "object"},
     },
 }
@@ -84,7 +88,7 @@ CHAT_REQUEST = {
     "type": "object",
     "required": ["messages"],
     "properties": {
-        "model": {"type": "string", "description": (
+        "model": {"type": "string", "minLength": 1, "pattern": "\\S", "description": (
             "A 1min.ai model id or an alias the relay defines; append `:online` for web search. "
             "Omitted: the relay's DEFAULT_MODEL.")},
         "messages": {"type": "array", "minItems": 1, "items": MESSAGE},
@@ -199,3 +203,12 @@ model_schema = extend_schema(
     parameters=[OpenApiParameter("model_id", str, OpenApiParameter.PATH, description="A model id.")],
     responses={200: OpenApiResponse(MODEL), **errors(401, 403, 404, 502, 503)},
 )
+
+
+def require_request_bodies(result, generator, request, public):
+    """drf-spectacular postprocessing hook: every documented body is required, as the relay requires it."""
+    for item in result.get("paths", {}).values():
+        for operation in item.values():
+            if isinstance(operation, dict) and "requestBody" in operation:
+                operation["requestBody"]["required"] = True
+    return result

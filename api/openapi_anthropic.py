@@ -27,12 +27,15 @@ IMAGE_BLOCK = {
     "type": "object", "required": ["type", "source"],
     "properties": {
         "type": {"type": "string", "enum": ["image"]},
-        "source": {"type": "object", "required": ["type"], "properties": {
-            "type": {"type": "string", "enum": ["base64", "url"]},
-            "media_type": {"type": "string", "enum": ["image/jpeg", "image/png", "image/gif", "image/webp"]},
-            "data": {"type": "string"},
-            "url": {"type": "string"},
-        }},
+        "source": {"oneOf": [
+            {"type": "object", "required": ["type", "media_type", "data"], "properties": {
+                "type": {"type": "string", "enum": ["base64"]},
+                "media_type": {"type": "string", "enum": ["image/jpeg", "image/png", "image/gif", "image/webp"]},
+                "data": {"type": "string"}}},
+            {"type": "object", "required": ["type", "url"], "properties": {
+                "type": {"type": "string", "enum": ["url"]},
+                "url": {"type": "string", "pattern": "^https?://[^\\s]+$"}}},
+        ]},
     },
 }
 TOOL_USE_BLOCK = {
@@ -63,7 +66,7 @@ TOOL = {
     "properties": {"name": {"type": "string"}, "description": {"type": "string"}, "input_schema": {"type": "object"}},
 }
 COMMON = {
-    "model": {"type": "string", "description": "A 1min.ai model id (or an alias the relay maps to one)."},
+    "model": {"type": "string", "minLength": 1, "pattern": "\\S", "description": "A 1min.ai model id (or an alias the relay maps to one). Omitted: DEFAULT_MODEL."},
     "messages": {"type": "array", "minItems": 1, "items": INPUT_MESSAGE},
     "system": {"oneOf": [{"type": "string"}, {"type": "array", "items": TEXT_BLOCK}]},
     "tools": {"type": "array", "items": TOOL},
@@ -73,7 +76,7 @@ COMMON = {
 }
 MESSAGES_REQUEST = {
     "type": "object",
-    "required": ["model", "max_tokens", "messages"],
+    "required": ["max_tokens", "messages"],
     "properties": {
         **COMMON,
         "max_tokens": {"type": "integer", "minimum": 1, "description": "Applied by the relay, capped by ANTHROPIC_MAX_TOKENS_CAP."},
@@ -85,7 +88,7 @@ MESSAGES_REQUEST = {
         "metadata": {"type": "object", "description": "Accepted, not forwarded."},
     },
 }
-COUNT_TOKENS_REQUEST = {"type": "object", "required": ["model", "messages"], "properties": COMMON}
+COUNT_TOKENS_REQUEST = {"type": "object", "required": ["messages"], "properties": COMMON}
 USAGE = {
     "type": "object", "required": ["input_tokens", "output_tokens"],
     "properties": {k: {"type": "integer", "minimum": 0} for k in (
@@ -106,8 +109,9 @@ MESSAGE = {
     },
 }
 TOKEN_COUNT = {"type": "object", "required": ["input_tokens"], "properties": {"input_tokens": {"type": "integer", "minimum": 0}}}
-EVENT_STREAM = {
-    "type": "string",
+EVENT_STREAM = {  # one server-sent event: `event:` names it, `data:` holds its JSON
+    "type": "object",
+    "properties": {"event": {"type": "string"}, "data": {"type": "string"}, "id": {"type": "string"}},
     "description": "Server-sent events: message_start, content_block_start, ping, content_block_delta, "
                    "content_block_stop, message_delta, message_stop (an `error` event if the answer fails mid-way).",
 }

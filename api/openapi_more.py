@@ -4,7 +4,18 @@ from __future__ import annotations
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
 from api.openapi import ERROR, EVENT_STREAM, NULLABLE_STRING, errors
+from api.request_schemas_media import IMAGE_QUALITIES, IMAGE_RESPONSE_FORMATS
+from api.translators.responses import IMAGE_DETAILS, TEXT_PARTS
 
+
+def _optional_choice(choices: tuple[str, ...]) -> dict:
+    """One of `choices`; empty or null means the default, as the relay reads it."""
+    return {"type": "string", "enum": [*choices, ""], "nullable": True}
+
+
+# What the relay refuses, the document refuses too: an empty or all-blank string is a 400.
+NON_BLANK = {"type": "string", "minLength": 1, "pattern": "\\S"}
+MODEL_ID = {**NON_BLANK, "description": "A 1min.ai model id."}
 # 403: a relay key limited to other models (keys/); 503 also: no pool key left.
 CALL_ERRORS = (400, 401, 403, 404, 413, 415, 429, 502, 503, 504)
 
@@ -21,20 +32,60 @@ RESPONSE = {
         "usage": {"type": "object", "nullable": True},
     },
 }
+_TEXT_PART = {"type": "object", "required": ["type", "text"], "properties": {
+    "type": {"type": "string", "enum": list(TEXT_PARTS)}, "text": {"type": "string"}}}
+_REFUSAL_PART = {"type": "object", "required": ["type", "refusal"], "properties": {
+    "type": {"type": "string", "enum": ["refusal"]}, "refusal": {"type": "string"}}}
+_IMAGE_PART = {"type": "object", "required": ["type", "image_url"], "properties": {
+    "type": {"type": "string", "enum": ["input_image"]},
+    "image_url": {"type": "string", "minLength": 1, "description": "An http(s) URL or a data: URI."},
+    "detail": {"type": "string", "enum": [*IMAGE_DETAILS, ""], "nullable": True}}}
+
+
+def _message(roles: list[str], parts: list[dict]) -> dict:
+    return {"type": "object", "required": ["role", "content"], "properties": {
+        "type": {"type": "string", "enum": ["message"]},
+        "role": {"type": "string", "enum": roles},
+        "content": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"anyOf": parts}}]}}}
+
+
+_CALL_ID = {"type": "string", "minLength": 1}
+INPUT_ITEM = {"anyOf": [
+    _message(["user", "system", "developer"], [_TEXT_PART, _REFUSAL_PART, _IMAGE_PART]),
+    _message(["assistant"], [_TEXT_PART, _REFUSAL_PART]),
+    {"type": "object", "required": ["type", "call_id", "name"], "properties": {
+        "type": {"type": "string", "enum": ["function_call"]}, "call_id": _CALL_ID, "name": _CALL_ID,
+        "arguments": {"type": "string"}}},
+    {"type": "object", "required": ["type", "call_id", "output"], "properties": {
+        "type": {"type": "string", "enum": ["function_call_output"]}, "call_id": _CALL_ID,
+        "output": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"anyOf": [_TEXT_PART, _IMAGE_PART]}}]}}},
+]}
 RESPONSES_REQUEST = {
     "type": "object",
     "required": ["input"],
     "properties": {
-        "model": {"type": "string", "description": (
+        "model": {**MODEL_ID, "description": (
             "A 1min.ai model id or an alias; append `:online` for web search. Omitted: DEFAULT_MODEL.")},
-        "input": {"oneOf": [{"type": "string"}, {"type": "array", "items": {"type": "object"}}]},
+        "input": {"oneOf": [{"type": "string", "minLength": 1},
+                            {"type": "array", "minItems": 1, "items": INPUT_ITEM}]},
         "instructions": NULLABLE_STRING,
         "stream": {"type": "boolean", "nullable": True},
         "store": {"type": "boolean", "nullable": True},
         "previous_response_id": NULLABLE_STRING,
         "max_output_tokens": {"type": "integer", "minimum": 1, "nullable": True},
-        "text": {"type": "object", "nullable": True, "description": "`format`: text, json_object or json_schema."},
-        "metadata": {"type": "object", "nullable": True, "additionalProperties": {"type": "string"}},
+        "text": {"type": "object", "nullable": True, "description": "`format`: text, json_object or json_schema.",
+                 "properties": {
+                     "format": {"nullable": True, "anyOf": [
+                         {"type": "object", "required": ["type"], "properties": {
+                             "type": {"type": "string", "enum": ["text", "json_object"]}}},
+                         {"type": "object", "required": ["type", "name", "schema"], "properties": {
+                             "type": {"type": "string", "enum": ["json_schema"]},
+                             "name": {"type": "string", "pattern": "^[A-Za-z0-9_-]{1,64}$"},
+                             "schema": {"type": "object"}, "strict": {"type": "boolean", "nullable": True},
+                             "description": {"type": "string", "nullable": True}}}]},
+                     "verbosity": {"type": "string", "enum": ["low", "medium", "high"], "nullable": True}}},
+        "metadata": {"type": "object", "nullable": True, "maxProperties": 16,
+                     "additionalProperties": {"type": "string", "maxLength": 512}},
     },
 }
 DELETED = {
@@ -53,14 +104,18 @@ IMAGE_REQUEST = {
     "type": "object",
     "required": ["prompt"],
     "properties": {
-        "prompt": {"type": "string"},
-        "model": {"type": "string"},
+        "prompt": NON_BLANK,
+        "model": {"type": "string", "nullable": True, "description": "Empty: DEFAULT_IMAGE_MODEL."},
         "n": {"type": "integer", "minimum": 1, "maximum": 10, "nullable": True},
-        "size": {"type": "string", "description": "`auto` or WIDTHxHEIGHT, e.g. 1024x1024.", "nullable": True},
-        "quality": NULLABLE_STRING,
-        "style": NULLABLE_STRING,
-        "response_format": {"type": "string", "enum": ["url", "b64_json"], "nullable": True},
-        "user": {"type": "string"},
+        "size": {"type": "string", "pattern": "^(auto|[0-9]{2,5}x[0-9]{2,5})?$", "nullable": True,
+                 "description": "`auto` or WIDTHxHEIGHT, e.g. 1024x1024."},
+        "quality": _optional_choice(IMAGE_QUALITIES),
+        "style": _optional_choice(("vivid", "natural")),
+        "response_format": _optional_choice(IMAGE_RESPONSE_FORMATS),
+        "background": _optional_choice(("transparent", "opaque", "auto")),
+        "output_format": _optional_choice(("png", "jpeg", "webp")),
+        "output_compression": {"type": "integer", "minimum": 0, "maximum": 100, "nullable": True},
+        "user": {"type": "string", "nullable": True},
     },
 }
 IMAGES = {
@@ -76,7 +131,7 @@ AUDIO_FORM = {
     "required": ["file", "model"],
     "properties": {
         "file": {"type": "string", "format": "binary", "description": "The audio, at most MAX_AUDIO_UPLOAD_BYTES."},
-        "model": {"type": "string"},
+        "model": MODEL_ID,
         "language": {"type": "string"},
         "prompt": {"type": "string"},
         "response_format": {"type": "string", "enum": ["json", "text", "srt", "verbose_json", "vtt"]},
@@ -89,9 +144,9 @@ SPEECH_REQUEST = {
     "type": "object",
     "required": ["model", "input", "voice"],
     "properties": {
-        "model": {"type": "string"},
-        "input": {"type": "string", "maxLength": 4096},
-        "voice": {"type": "string"},
+        "model": MODEL_ID,
+        "input": {**NON_BLANK, "maxLength": 4096},
+        "voice": NON_BLANK,
         "response_format": {"type": "string", "enum": ["mp3", "opus", "aac", "flac", "wav", "pcm"]},
         "speed": {"type": "number", "minimum": 0.25, "maximum": 4.0},
     },
@@ -109,7 +164,9 @@ RESPONSE_ID = OpenApiParameter("response_id", str, OpenApiParameter.PATH, descri
 responses_get_schema = extend_schema(
     operation_id="getResponse", summary="A stored response.",
     description="Only for the key that created it; unknown or expired ids are a 404.",
-    parameters=[RESPONSE_ID, OpenApiParameter("stream", str, OpenApiParameter.QUERY, description="Not supported.")],
+    parameters=[RESPONSE_ID, OpenApiParameter(
+        "stream", str, OpenApiParameter.QUERY, enum=["false"],
+        description="Only `false`: streaming a stored response is not supported.")],
     responses={200: OpenApiResponse(RESPONSE), **errors(400, 401, 404)},
 )
 responses_delete_schema = extend_schema(
@@ -122,7 +179,7 @@ responses_items_schema = extend_schema(
     description="Paged with `limit` (1-100), `order` (`asc`/`desc`) and `after` (an item id).",
     parameters=[
         RESPONSE_ID,
-        OpenApiParameter("limit", int, OpenApiParameter.QUERY),
+        OpenApiParameter("limit", {"type": "integer", "minimum": 1, "maximum": 100}, OpenApiParameter.QUERY),
         OpenApiParameter("order", str, OpenApiParameter.QUERY, enum=["asc", "desc"]),
         OpenApiParameter("after", str, OpenApiParameter.QUERY),
     ],

@@ -58,6 +58,14 @@ async def check_models() -> dict[str, Any]:
     return {"count": len(snapshot.models), "age_seconds": round(age, 1)}
 
 
+async def check_warm_up() -> dict[str, Any]:
+    from api.apps import warmed_up
+
+    if not warmed_up.is_set():
+        raise RuntimeError("the token tables are still being built (about a second after start)")
+    return {}
+
+
 def _database_vendor() -> str:
     from django.db import connections
 
@@ -68,6 +76,7 @@ CHECKS: dict[str, Callable[[], Awaitable[dict[str, Any]]]] = {
     "database": check_database,
     "cache": check_cache,
     "models": check_models,
+    "warm_up": check_warm_up,
 }
 
 

@@ -43,11 +43,13 @@ def parse_model(value: Any, param: str = "model") -> tuple[str, str, bool]:
 
     No model gives ("", "", False): the service uses the default (api.model_registry.resolve_model).
     """
-    if value is None or value == "":
+    if value is None:
         return "", "", False
     if not isinstance(value, str):
         raise InvalidRequest("`model` must be a string.", param=param, code="invalid_type")
     model = value.strip()
+    if not model:
+        raise InvalidRequest("`model` must not be blank; omit it to use the default model.", param=param)
     if model.lower().endswith(ONLINE_SUFFIX):
         base = model[: -len(ONLINE_SUFFIX)].strip()
         if not base:
@@ -118,7 +120,26 @@ def parse_messages(value: Any) -> list[dict[str, Any]]:
                 param=f"messages[{i}].role",
             )
         _check_content(message.get("content"), i)
+        if message.get("tool_calls") is not None:
+            _check_tool_calls(message["tool_calls"], i)
     return value
+
+
+def _check_tool_calls(calls: Any, index: int) -> None:
+    """An assistant's earlier calls, as OpenAI shapes them: the history the model is shown."""
+    param = f"messages[{index}].tool_calls"
+    if not isinstance(calls, list):
+        raise InvalidRequest(f"`{param}` must be a list.", param=param)
+    for j, call in enumerate(calls):
+        function = call.get("function") if isinstance(call, dict) else None
+        if not (isinstance(call, dict) and isinstance(call.get("id"), str) and call.get("type") == "function"
+                and isinstance(function, dict) and isinstance(function.get("name"), str)
+                and isinstance(function.get("arguments"), str)):
+            raise InvalidRequest(
+                f"`{param}[{j}]` must be {{\"id\": string, \"type\": \"function\", "
+                "\"function\": {\"name\": string, \"arguments\": string}}.",
+                param=f"{param}[{j}]",
+            )
 
 
 def parse_chat(body: Any) -> ChatRequest:

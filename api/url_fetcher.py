@@ -6,7 +6,6 @@ This is the only outbound HTTP besides api/onemin_client.py: it talks to arbitra
 from __future__ import annotations
 
 import asyncio
-import ipaddress
 import socket
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -14,18 +13,7 @@ import httpx
 from django.conf import settings
 
 from core.errors import InvalidRequest
-
-_METADATA = {ipaddress.ip_address("169.254.169.254"), ipaddress.ip_address("fd00:ec2::254")}
-
-
-def is_public_address(address: str) -> bool:
-    """True only for globally routable unicast addresses (no loopback, private, link-local…)."""
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
-    if isinstance(ip, ipaddress.IPv6Address):
-        mapped = ip.ipv4_mapped or ip.sixtofour or (ip.teredo[1] if ip.teredo else None)
-        if mapped is not None:
-            return is_public_address(str(mapped))
-    return ip.is_global and not ip.is_multicast and ip not in _METADATA
+from api.public_address import is_public_address
 
 
 def _allowlisted(address: str, port: int) -> bool:
@@ -34,8 +22,8 @@ def _allowlisted(address: str, port: int) -> bool:
     return f"{literal}:{port}" in settings.IMAGE_FETCH_PRIVATE_ALLOWLIST
 
 
-def _reject(url: str, why: str) -> InvalidRequest:
-    return InvalidRequest(f"Image URL {url[:200]} cannot be fetched: {why}.", param="image_url", code="invalid_image_url")
+def _reject(url: str, why: str, code: str = "invalid_image_url") -> InvalidRequest:
+    return InvalidRequest(f"Image URL {url[:200]} cannot be fetched: {why}.", param="image_url", code=code)
 
 
 async def _resolve(host: str, port: int) -> str:
@@ -96,11 +84,14 @@ async def _fetch(url: str, max_bytes: int) -> tuple[bytes, str]:
                     continue
                 if response.status_code != 200:
                     raise _reject(url, f"the server answered HTTP {response.status_code}")
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > max_bytes:
+                    raise _reject(url, f"it is larger than {max_bytes} bytes", "image_too_large")  # nothing read
                 body = bytearray()
                 async for chunk in response.aiter_bytes():
                     body += chunk
                     if len(body) > max_bytes:
-                        raise _reject(url, f"it is larger than {max_bytes} bytes")
+                        raise _reject(url, f"it is larger than {max_bytes} bytes", "image_too_large")
                 return bytes(body), response.headers.get("content-type", "")
             except httpx.HTTPError:
                 raise _reject(url, "the download failed") from None

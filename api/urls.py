@@ -27,5 +27,6 @@ urlpatterns = [
     path("openapi.json", SpectacularJSONAPIView.as_view(), name="openapi"),
     path("docs", SpectacularSwaggerView.as_view(url_name="openapi"), name="docs"),
     path("redoc", SpectacularRedocView.as_view(url_name="openapi"), name="redoc"),
-    re_path(r"^.*$", UnknownEndpointView.as_view()),
+    # [\s\S], not `.`: a path with a newline (%0A) gets the JSON 404 too, not Django's HTML page.
+    re_path(r"^[\s\S]*$", UnknownEndpointView.as_view()),
 ]

@@ -28,6 +28,9 @@ class RelayError(Exception):
         type: str | None = None,
         headers: dict[str, str] | None = None,
     ) -> None:
+        from core.redaction import bounded
+
+        message = bounded(message)  # echoed client input (a 1 MB model name) stays out of the body
         super().__init__(message)
         self.message = message
         self.param = param
@@ -81,8 +84,10 @@ class ModelNotFound(NotFound):
     code = "model_not_found"
 
     def __init__(self, model: str) -> None:
+        from core.redaction import truncated
+
         super().__init__(
-            f"The model `{model}` does not exist or you do not have access to it.",
+            f"The model `{truncated(model)}` does not exist or you do not have access to it.",
             param="model",
         )
 

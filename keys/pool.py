@@ -19,6 +19,7 @@ from django.conf import settings
 
 from core.errors import AuthenticationFailed, PermissionDenied, RateLimited, RelayError
 from core.retry_after import parse_retry_after
+from core.redaction import known_secrets
 from keys import crypto
 from keys.activity import activity
 from core.db_thread import run_db
@@ -77,6 +78,7 @@ def _load_entries() -> list[PoolEntry]:
             entries.append(PoolEntry(key.pk, key.label, key.fingerprint, key.secret()))
         except (crypto.UndecryptableKey, crypto.EncryptionUnavailable) as error:
             logger.error("upstream key %s (%s) left out of the pool: %s", key.pk, key.fingerprint, error)
+    known_secrets.replace(entry.secret for entry in entries)  # redacted from 1min.ai's error messages
     return entries
 
 

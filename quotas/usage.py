@@ -19,11 +19,12 @@ from datetime import date, datetime, timezone
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, transaction
 from django.db.models import F, Sum
 
 from core.call_context import CallContext
 from core.db_thread import run_db
+from core.storable_text import storable_text
 from quotas.client_identity import client_group
 
 logger = logging.getLogger(__name__)
@@ -35,10 +36,11 @@ def row_of(call: CallContext) -> dict[str, Any]:
     latency = call.latency_ms
     return {
         "time": datetime.fromtimestamp(time.time() - latency / 1000, tz=timezone.utc),
-        "client_ip": client_group(call.client_ip)[:45],  # an IPv6 client by its network
-        "key_fingerprint": call.key_fingerprint or "",
-        "endpoint": call.endpoint[:64],
-        "model": (call.model or "")[:128],
+        # Client-chosen text (a model name) may hold a NUL that PostgreSQL would refuse.
+        "client_ip": storable_text(client_group(call.client_ip)[:45]),  # an IPv6 client by its network
+        "key_fingerprint": storable_text(call.key_fingerprint or ""),
+        "endpoint": storable_text(call.endpoint[:64]),
+        "model": storable_text((call.model or "")[:128]),
         "prompt_tokens": max(0, call.prompt_tokens),
         "completion_tokens": max(0, call.completion_tokens),
         "credits": call.credits,
@@ -81,6 +83,32 @@ def write_batch(rows: list[dict[str, Any]]) -> None:
                     UsageDaily.objects.create(**fields, **sums[key])
             except IntegrityError:  # another process created it a moment ago
                 UsageDaily.objects.filter(**fields).update(**increments)
+
+
+def write_isolating(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Write `rows`; if the batch is refused, row by row so one bad record cannot hold back the rest.
+
+    Returns the rows left unwritten because the database is unreachable (to retry later). A row the
+    database refuses on its own is logged and dropped: retrying it would block every later batch.
+    """
+    try:
+        write_batch(rows)
+        return []
+    except (OperationalError, InterfaceError):
+        raise
+    except Exception:  # noqa: BLE001 - a refused value, not an outage
+        if len(rows) == 1:
+            logger.exception("dropped a usage record the database refuses (endpoint %r)", rows[0].get("endpoint"))
+            return []
+        logger.warning("a batch of %d usage records was refused; writing them one by one", len(rows))
+    for index, row in enumerate(rows):
+        try:
+            write_batch([row])
+        except (OperationalError, InterfaceError):
+            return rows[index:]
+        except Exception:  # noqa: BLE001
+            logger.exception("dropped a usage record the database refuses (endpoint %r)", row.get("endpoint"))
+    return []
 
 
 class UsageRecorder:
@@ -142,22 +170,28 @@ class UsageRecorder:
         if not rows:
             return 0
         try:
-            await run_db(write_batch, rows)
+            unwritten = await run_db(write_isolating, rows)
         except Exception:  # noqa: BLE001 - keep the rows for the next attempt
             logger.exception("could not write %d usage records; will retry", len(rows))
             self._give_back(rows)
             return 0
-        return len(rows)
+        if unwritten:
+            logger.error("could not write %d usage records; will retry", len(unwritten))
+            self._give_back(unwritten)
+        return len(rows) - len(unwritten)
 
     def flush_sync(self) -> int:
         """Write whatever is buffered, from sync code (the exit hook, commands, tests)."""
         rows = self._take()
         if rows:
             try:
-                write_batch(rows)
+                unwritten = write_isolating(rows)
             except Exception:  # noqa: BLE001
                 logger.exception("lost %d usage records at shutdown", len(rows))
                 return 0
+            if unwritten:
+                logger.error("lost %d usage records at shutdown", len(unwritten))
+                return len(rows) - len(unwritten)
         return len(rows)
 
 

@@ -208,6 +208,7 @@ SPECTACULAR_SETTINGS = {
     "APPEND_COMPONENTS": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     "SECURITY": [{"bearer": []}],
     "DISABLE_ERRORS_AND_WARNINGS": True,
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.openapi.require_request_bodies"],
 }
 
 # --- 1min.ai upstream -------------------------------------------------------------------------
@@ -264,6 +265,12 @@ MODEL_CACHE_SHARED_SECONDS = env_int("MODEL_CACHE_SHARED_SECONDS", 3600, minimum
 IMAGE_FETCH_MAX_BYTES = env_int("IMAGE_FETCH_MAX_BYTES", 20 * 1024 * 1024, minimum=1024)
 IMAGE_FETCH_TIMEOUT = env_float("IMAGE_FETCH_TIMEOUT", 15.0)
 IMAGE_FETCH_MAX_REDIRECTS = env_int("IMAGE_FETCH_MAX_REDIRECTS", 3, minimum=0)
+# Per request: how many images, how many bytes of them together, how many fetched/uploaded at once.
+MAX_IMAGES_PER_REQUEST = env_int("MAX_IMAGES_PER_REQUEST", 16, minimum=1)
+IMAGE_REQUEST_MAX_BYTES = env_int("IMAGE_REQUEST_MAX_BYTES", 50 * 1024 * 1024, minimum=1024)
+IMAGE_FETCH_CONCURRENCY = env_int("IMAGE_FETCH_CONCURRENCY", 4, minimum=1)
+# Processes for long pure-Python CPU work (WAV to PCM); 0 runs it on a thread of this process.
+CPU_WORKER_PROCESSES = env_int("CPU_WORKER_PROCESSES", 1, minimum=0)
 # Only for tests and demos on one machine: lets image URLs point at loopback/private addresses.
 IMAGE_FETCH_ALLOW_PRIVATE = env_bool("IMAGE_FETCH_ALLOW_PRIVATE", False)
 # Exceptions to the rule above, as exact `address:port` pairs (`[v6]:port`), e.g. an internal

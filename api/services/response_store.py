@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from core.errors import NotFound
 from api.models import StoredResponse
+from core.storable_text import storable, storable_text
 
 logger = logging.getLogger(__name__)
 
@@ -98,7 +99,10 @@ async def history(previous_response_id: str, key_fingerprint: str) -> History:
 async def save(
     body: dict[str, Any], input_items: list[dict[str, Any]], key_fingerprint: str, root_id: str | None
 ) -> None:
-    """Keep a finished response. A database failure is logged, never turned into a lost answer."""
+    """Keep a finished response. A database failure is logged, never turned into a lost answer.
+
+    Client text is stored with NUL (refused by PostgreSQL's jsonb) replaced, so the id answered is kept.
+    """
     try:
         await StoredResponse(
             id=body["id"],
@@ -106,10 +110,10 @@ async def save(
             previous_response_id=body.get("previous_response_id"),
             root_id=root_id or body["id"],
             created_at=dt.datetime.fromtimestamp(body["created_at"], tz=dt.timezone.utc),
-            model=body["model"],
+            model=storable_text(body["model"]),
             status=body["status"],
-            input_items=input_items,
-            response=body,
+            input_items=storable(input_items),
+            response=storable(body),
         ).asave(force_insert=True)
     except Exception:  # noqa: BLE001
         logger.exception("could not store response %s", body.get("id"))

@@ -4,10 +4,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import AsyncIterator
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from api import onemin_client
+from api import cpu_pool, onemin_client
 
 from core import token_counting
 from api.audio_convert import NotConvertible, wav_to_pcm
@@ -98,7 +97,7 @@ async def _as_pcm(head: bytes, rest: AsyncIterator[bytes], download: onemin_clie
             raise UpstreamError("The generated audio is larger than the relay accepts.")
     await download.aclose()
     try:
-        pcm = await sync_to_async(wav_to_pcm, thread_sensitive=False)(bytes(data))
+        pcm = await cpu_pool.run_cpu(wav_to_pcm, bytes(data))  # seconds of pure-Python CPU
     except NotConvertible:
         # Better the WAV itself, labelled as such, than bytes that only claim to be PCM.
         return SpeechAudio("audio/wav", body=bytes(data), headers={**headers, "X-Audio-Format": "wav"})

@@ -28,7 +28,7 @@ class ResponseDetailView(RelayView):
     @responses_get_schema
     async def get(self, request, response_id: str):
         self.key_of(request)
-        if request.query_params.get("stream", "").lower() == "true":
+        if request.query_params.get("stream", "false") != "false":
             # OpenAI replays the events of background responses only; this relay has none.
             raise InvalidRequest("Streaming a stored response is not supported; omit `stream`.", param="stream",
                                  code="unsupported_parameter")
