@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "corsheaders",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "channels",
     "api",
     "quotas",
     "keys",
@@ -156,6 +157,18 @@ else:
             "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
+
+# Channels' layer: in-process on the embedded defaults; Redis pub/sub across processes when
+# REDIS_URL is set (the live operator view and the cross-process cache signals ride on it).
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{CACHE_KEY_PREFIX}:layer"},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
