@@ -88,21 +88,21 @@ class RedisState:
         self._sync = None
 
     def _client(self):
-        from relay_site import redis_connections
+        from core import redis_clients
 
         loop = asyncio.get_running_loop()
         if self._async is None or self._async_loop is not loop:
-            self._async = redis_connections.async_client(
+            self._async = redis_clients.async_client(
                 socket_timeout=2, socket_connect_timeout=2, decode_responses=True
             )
             self._async_loop = loop
         return self._async
 
     def _sync_client(self):
-        from relay_site import redis_connections
+        from core import redis_clients
 
         if self._sync is None:
-            self._sync = redis_connections.sync_client(
+            self._sync = redis_clients.sync_client(
                 socket_timeout=2, socket_connect_timeout=2, decode_responses=True
             )
         return self._sync

@@ -15,7 +15,7 @@ import redis
 import redis.asyncio as aioredis
 from django.conf import settings
 
-from relay_site import redis_connections
+from core import redis_clients
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -116,7 +116,7 @@ def client() -> aioredis.Redis:
     loop = asyncio.get_running_loop()
     found = _clients.get(loop)
     if found is None:
-        found = redis_connections.async_client(
+        found = redis_clients.async_client(
             pool_timeout=settings.RATE_LIMIT_REDIS_TIMEOUT,
             max_connections=settings.RATE_LIMIT_REDIS_MAX_CONNECTIONS, **_options(),
         )
@@ -127,7 +127,7 @@ def client() -> aioredis.Redis:
 def sync_client() -> redis.Redis:
     global _sync_client
     if _sync_client is None:
-        _sync_client = redis_connections.sync_client(**_options())
+        _sync_client = redis_clients.sync_client(**_options())
     return _sync_client
 
 

@@ -220,7 +220,7 @@ async def _frames(
         yield DONE_FRAME
     except RelayError as error:
         call.status = error.status
-        yield data_frame(_error_payload(error.message, error.type, error.code))
+        yield data_frame(error.body())
     finally:
         if call.completion_tokens == 0 and limiter.emitted:
             # Cut short or failed mid-way: account for what was delivered.
@@ -276,13 +276,9 @@ async def _tool_frames(
         yield DONE_FRAME
     except RelayError as error:
         call.status = error.status
-        yield data_frame(_error_payload(error.message, error.type, error.code))
+        yield data_frame(error.body())
     finally:
         if call.completion_tokens == 0 and turn.emitted:
             call.note_usage(prepared.prompt_tokens, token_counting.count_text(turn.emitted, request.upstream_model))
         await events.aclose()
         await turn.aclose()
-
-
-def _error_payload(message: str, type_: str = "api_error", code: str | None = "upstream_error") -> dict[str, Any]:
-    return {"error": {"message": message, "type": type_, "param": None, "code": code}}

@@ -3,18 +3,18 @@ import pytest
 import redis.asyncio.sentinel
 import redis.sentinel
 
-from relay_site import redis_connections
+from core import redis_clients
 
 
 def test_without_sentinels_the_url_is_the_server(settings):
     settings.REDIS_URL, settings.REDIS_SENTINELS = "redis://10.0.0.5:6380/3", []
-    client = redis_connections.sync_client(socket_timeout=2)
+    client = redis_clients.sync_client(socket_timeout=2)
     kwargs = client.connection_pool.connection_kwargs
     assert (kwargs["host"], kwargs["port"], kwargs["db"], kwargs["socket_timeout"]) == ("10.0.0.5", 6380, 3, 2)
 
 
-@pytest.mark.parametrize("make, module", [(redis_connections.sync_client, redis.sentinel),
-                                          (redis_connections.async_client, redis.asyncio.sentinel)])
+@pytest.mark.parametrize("make, module", [(redis_clients.sync_client, redis.sentinel),
+                                          (redis_clients.async_client, redis.asyncio.sentinel)])
 def test_with_sentinels_the_url_names_the_service(settings, make, module):
     settings.REDIS_URL = "rediss://relay:s%40cret@mymaster/2"
     settings.REDIS_SENTINELS = [("10.0.0.7", 26379), ("10.0.0.8", 26379)]
