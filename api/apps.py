@@ -15,7 +15,9 @@ class ApiConfig(AppConfig):
 
     def ready(self) -> None:
         from api import checks as api_checks  # noqa: F401 - registers MODEL_ALIASES, AUTH_TOKEN checks
-        from api import metrics, onemin_client, signals
+        from api import signals
+        from api.observability import metrics
+        from api.upstream import onemin_client
         from api.model_registry import registry
         from relay_site import checks, shutdown  # noqa: F401 - registers the deployment checks
 

@@ -10,7 +10,7 @@ from typing import Any
 from django.conf import settings
 from django.core.cache import cache
 
-from api import onemin_client
+from api.upstream import onemin_client
 from core.errors import InvalidRequest, ModelNotFound, ModelNotSupported, UpstreamError
 from api.model_aliases import ONLINE_SUFFIX
 from api.model_aliases import table as alias_table

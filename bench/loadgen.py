@@ -60,7 +60,7 @@ def client(max_connections: int = 2000, timeout: float = 30.0) -> httpx.AsyncCli
     """httpx over aiohttp (the relay's upstream transport). httpx's own (httpcore) pool slows down
     sharply with many requests in flight: against the simulator, 64 connections gave about 200 req/s
     where one gave 1,100, so at saturation it measured itself, not the server."""
-    from api.onemin_transport import UpstreamTransport
+    from api.upstream.onemin_transport import UpstreamTransport
 
     transport = UpstreamTransport(max_connections=max_connections, trust_env=False)
     return httpx.AsyncClient(transport=transport, timeout=timeout, trust_env=False)

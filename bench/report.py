@@ -73,7 +73,7 @@ def write(results: dict[str, Any], stem: Path) -> None:
     add("- The relay runs as `make run` runs it: `python -m daphne -b 127.0.0.1 -p PORT relay_site.asgi:application` "
         "(plain logs, daphne's access log to a file, SQLite, in-process cache, rate limits and usage records on "
         "with limits too high to bind), pinned to CPU 0 (the floor too, "
-        "measured at other times); the simulator and the load generator (asyncio, httpx over aiohttp, the transport of api/onemin_transport.py, keep-alive connections; httpx's own pool could not drive 64 connections) "
+        "measured at other times); the simulator and the load generator (asyncio, httpx over aiohttp, the transport of api/upstream/onemin_transport.py, keep-alive connections; httpx's own pool could not drive 64 connections) "
         "share CPU 1. The whole-machine runs use `make run WEB_CONCURRENCY=2` (two workers, Redis), nothing pinned.")
     add("- Each run uses a fresh load-generator client, so connections left by one run do not slow the next.\n"
         "- Latency is measured from the moment a request was scheduled to leave (open loop at a constant rate), "
@@ -161,7 +161,7 @@ def _transport_section(results: dict[str, Any], add) -> None:
     httpx_one, httpx_sat = results["transport_httpx"]["one_connection"], results["transport_httpx"]["saturation"]
     add("## Upstream transport: aiohttp vs httpx's own\n")
     add("The same relay with `UPSTREAM_TRANSPORT=httpx` (httpx's httpcore transport, the fallback) against the "
-        "default `aiohttp` one (api/onemin_transport.py), each measured alone on CPU 0:\n")
+        "default `aiohttp` one (api/upstream/onemin_transport.py), each measured alone on CPU 0:\n")
     add("| Transport | one connection p50 ms | CPU ms/req (one connection) | saturated req/s | CPU ms/req (saturated) |")
     add("| --- | --- | --- | --- | --- |")
     for name, one, sat in (("aiohttp (default)", aio_one, aio_sat), ("httpx", httpx_one, httpx_sat)):

@@ -25,7 +25,7 @@ class KeyLease(Protocol):
 class LeasedKey(str):
     """A str (the pool's first choice, so code that only forwards it still works) with its lease.
 
-    api.onemin_client asks the lease for the key to send, and for another one when 1min.ai
+    api.upstream.onemin_client asks the lease for the key to send, and for another one when 1min.ai
     answers 401, 402, 429 or an insufficient-credit error, before any byte reached the client.
     """
 

@@ -9,7 +9,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relay_site.settings")
 django_application = get_asgi_application()
 
 # Imported once Django is set up.
-from api.uploads import UploadSizeGuard  # noqa: E402
+from api.media.uploads import UploadSizeGuard  # noqa: E402
 from relay_site import daphne_hooks  # noqa: E402
 from relay_site.api_handler import ApiHandler, route  # noqa: E402
 from relay_site.daphne_patches import stop_form_parsing  # noqa: E402

@@ -24,7 +24,7 @@ ADMIN_BODY_BYTES = 1024 * 1024
 
 def limit_for(path: str) -> int:
     """The largest body accepted for `path` (no query string), in bytes."""
-    from api.uploads import AUDIO_UPLOAD_PATHS, body_allowance
+    from api.media.uploads import AUDIO_UPLOAD_PATHS, body_allowance
 
     if path in AUDIO_UPLOAD_PATHS:
         return body_allowance()  # the 25 MB file plus the rest of the form

@@ -5,7 +5,7 @@ import json
 import logging
 from datetime import datetime, timezone
 
-from api import request_trace
+from api.observability import request_trace
 
 
 class JsonFormatter(logging.Formatter):

@@ -221,7 +221,7 @@ SPECTACULAR_SETTINGS = {
     "APPEND_COMPONENTS": {"securitySchemes": {"bearer": {"type": "http", "scheme": "bearer"}}},
     "SECURITY": [{"bearer": []}],
     "DISABLE_ERRORS_AND_WARNINGS": True,
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.openapi.require_request_bodies"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "api.openapi.base.require_request_bodies"],
 }
 
 # --- 1min.ai upstream -------------------------------------------------------------------------
@@ -252,7 +252,7 @@ UPSTREAM_TRANSPORT = env_choice("UPSTREAM_TRANSPORT", "aiohttp", ["aiohttp", "ht
 UPSTREAM_MAX_RESPONSE_BYTES = env_int("UPSTREAM_MAX_RESPONSE_BYTES", 16 * 1024 * 1024, minimum=1024)
 # Longest silence inside a started stream before it ends with an error event (0: the read timeout).
 UPSTREAM_STREAM_IDLE_TIMEOUT = env_float("UPSTREAM_STREAM_IDLE_TIMEOUT", 0.0)
-# Retries only for calls 1min.ai cannot have run (see api/retry_policy.py): backoff with full
+# Retries only for calls 1min.ai cannot have run (see api/upstream/retry_policy.py): backoff with full
 # jitter from the base delay; Retry-After honoured up to the max wait (longer: no retry).
 UPSTREAM_MAX_RETRIES = env_int("UPSTREAM_MAX_RETRIES", 2, minimum=0)
 UPSTREAM_RETRY_BASE_DELAY = env_float("UPSTREAM_RETRY_BASE_DELAY", 0.5)

@@ -9,7 +9,7 @@ import logging
 import time
 from typing import Any, Awaitable, Callable
 
-from api import loop_monitor, metrics, request_trace
+from api.observability import loop_monitor, metrics, request_trace
 
 Scope = dict[str, Any]
 Message = dict[str, Any]

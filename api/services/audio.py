@@ -7,15 +7,16 @@ from typing import Any
 
 from asgiref.sync import sync_to_async
 
-from api import audio_probe, onemin_client
+from api.media import audio_probe
+from api.upstream import onemin_client
 
 from core import token_counting
 from core.call_context import CallContext
 from core.errors import InvalidRequest, UpstreamError
-from api.image_inputs import asset_path
-from api.media_types import sniff_audio
+from api.media.image_inputs import asset_path
+from api.media.media_types import sniff_audio
 from api.model_registry import resolve_model
-from api.request_schemas_media import TRANSCRIBE, AudioTextRequest
+from api.request_schemas.media import TRANSCRIBE, AudioTextRequest
 from api.services.features import call_feature
 from api.translators import audio as tr
 from api.translators import features

@@ -12,7 +12,7 @@ from core import token_counting
 from core.call_context import CallContext
 from core.errors import RelayError, StructuredOutputFailed, ToolCallFailed
 from api.output_limits import OutputLimiter, limit_text
-from api.request_schemas import ChatRequest
+from api.request_schemas.text import ChatRequest
 from api.services import structured_turn, tool_turn, unified_chat
 from api.services.unified_chat import Prepared, TextStream
 from api.streaming import DONE_FRAME, data_frame

@@ -5,7 +5,7 @@ from typing import Any, Callable
 
 from django.conf import settings
 
-from api import onemin_client
+from api.upstream import onemin_client
 from core.errors import InvalidRequest, UpstreamError
 from api.translators import features
 

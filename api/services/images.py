@@ -8,14 +8,14 @@ from typing import Any
 
 from django.conf import settings
 
-from api import onemin_client
+from api.upstream import onemin_client
 
 from core import token_counting
 from core.call_context import CallContext
 from core.errors import UpstreamError
 from api.model_registry import registry, resolve_model
 from api.services.features import call_feature
-from api.request_schemas_media import ImageRequest
+from api.request_schemas.media import ImageRequest
 from api.translators import features
 from api.translators import images as tr
 from api.translators.models import IMAGE

@@ -10,7 +10,7 @@ from core.call_context import CallContext
 from core.errors import RelayError, ToolCallFailed, anthropic_body
 from api.model_registry import resolve_model
 from api.output_limits import OutputLimiter
-from api.request_schemas_anthropic import MessagesRequest
+from api.request_schemas.anthropic import MessagesRequest
 from api.services import tool_turn, unified_chat
 from api.services.tool_turn import Outcome, TextDelta, ToolStream
 from api.services.unified_chat import Prepared, TextStream

@@ -11,7 +11,7 @@ from core.call_context import CallContext
 from core.identity import fingerprint
 from core.errors import RelayError, ToolCallFailed
 from api.output_limits import OutputLimiter, limit_text
-from api.request_schemas import ItemListParams, ResponsesRequest
+from api.request_schemas.text import ItemListParams, ResponsesRequest
 from api.services import response_store, structured_turn, tool_turn, unified_chat
 from api.services.structured_turn import Outcome
 from api.services.unified_chat import Prepared, TextStream

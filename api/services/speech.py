@@ -6,15 +6,16 @@ from typing import AsyncIterator
 
 from django.conf import settings
 
-from api import cpu_pool, onemin_client
+from api import cpu_pool
+from api.upstream import onemin_client
 
 from core import token_counting
-from api.audio_convert import NotConvertible, wav_to_pcm
+from api.media.audio_convert import NotConvertible, wav_to_pcm
 from core.call_context import CallContext
 from core.errors import UpstreamError
-from api.media_types import sniff_audio
+from api.media.media_types import sniff_audio
 from api.model_registry import resolve_model
-from api.request_schemas_media import SpeechRequest
+from api.request_schemas.media import SpeechRequest
 from api.services.features import call_feature
 from api.translators import features
 from api.translators import speech as tr

@@ -7,7 +7,8 @@ from typing import Any, AsyncIterator, Callable, TypeVar
 
 from django.conf import settings
 
-from api import image_inputs, onemin_client
+from api.media import image_inputs
+from api.upstream import onemin_client
 
 from core import token_counting
 from core.errors import InvalidRequest, RelayError, UpstreamError

@@ -12,9 +12,9 @@ import zlib
 from dataclasses import dataclass
 from typing import Any
 
-from api import subtitles
-from api.request_schemas_media import TRANSCRIBE, TRANSLATE, AudioTextRequest
-from api.subtitles import Cue
+from api.media import subtitles
+from api.request_schemas.media import TRANSCRIBE, TRANSLATE, AudioTextRequest
+from api.media.subtitles import Cue
 from api.translators.features import FeatureBody
 
 FEATURE = {TRANSCRIBE: "SPEECH_TO_TEXT", TRANSLATE: "AUDIO_TRANSLATOR"}

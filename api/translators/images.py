@@ -12,7 +12,7 @@ from math import gcd
 from typing import Any, Callable
 
 from core.errors import InvalidRequest
-from api.request_schemas_media import ImageRequest
+from api.request_schemas.media import ImageRequest
 from api.translators.features import FeatureBody
 
 IMAGE_FEATURE = "IMAGE_GENERATOR"

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 from core.errors import InvalidRequest
 
 if TYPE_CHECKING:
-    from api.request_schemas import ResponsesRequest
+    from api.request_schemas.text import ResponsesRequest
 
 COMPLETED, INCOMPLETE, FAILED, IN_PROGRESS = "completed", "incomplete", "failed", "in_progress"
 

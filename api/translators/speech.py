@@ -11,8 +11,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import InvalidRequest
-from api.media_types import AudioType
-from api.request_schemas_media import SpeechRequest
+from api.media.media_types import AudioType
+from api.request_schemas.media import SpeechRequest
 from api.translators.features import FeatureBody
 
 SPEECH_FEATURE = "TEXT_TO_SPEECH"

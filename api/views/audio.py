@@ -4,11 +4,11 @@ from rest_framework.parsers import MultiPartParser
 
 from core.call_context import tracked
 from core.errors import InvalidRequest
-from api.openapi_more import audio_text_schema, speech_schema
-from api.request_schemas_media import TRANSCRIBE, TRANSLATE, parse_audio_text, parse_speech
+from api.openapi.responses_media import audio_text_schema, speech_schema
+from api.request_schemas.media import TRANSCRIBE, TRANSLATE, parse_audio_text, parse_speech
 from api.services import audio as audio_service
 from api.services import speech as speech_service
-from api.uploads import read_form
+from api.media.uploads import read_form
 from api.views.base import RelayView, json_response
 
 

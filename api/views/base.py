@@ -12,14 +12,15 @@ from django.http import HttpResponse, StreamingHttpResponse
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
-from api import metrics, refused_keys, request_trace
+from api.observability import metrics, request_trace
+from api.upstream import refused_keys
 from core.call_context import CallContext, tracked
 from core.identity import presented_key
 from core.errors import NotFound, UpstreamKeyRefused
 from api.model_aliases import table as alias_table
 from api.model_registry import default_model
 from api.translators.models import CHAT
-from api.request_schemas import ONLINE_SUFFIX
+from api.request_schemas.text import ONLINE_SUFFIX
 from api.services import response_store
 from api.streaming import STREAM_HEADERS
 from keys.callers import Caller, resolve_caller

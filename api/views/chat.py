@@ -1,6 +1,6 @@
 """POST /v1/chat/completions."""
-from api.openapi import chat_schema
-from api.request_schemas import parse_chat
+from api.openapi.base import chat_schema
+from api.request_schemas.text import parse_chat
 from api.services import chat as chat_service
 from api.views.base import RelayView, json_response
 

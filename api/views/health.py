@@ -5,9 +5,9 @@ import os
 from django.conf import settings
 from django.http import HttpResponse
 
-from api import metrics
+from api.observability import metrics
 from core.errors import AuthenticationFailed
-from api.readiness import readiness
+from api.observability.readiness import readiness
 from api.views.base import RelayView, json_response
 
 

@@ -1,6 +1,6 @@
 """POST /v1/images/generations."""
-from api.openapi_more import images_schema
-from api.request_schemas_media import parse_image
+from api.openapi.responses_media import images_schema
+from api.request_schemas.media import parse_image
 from api.services import images as images_service
 from api.views.base import RelayView, json_response
 

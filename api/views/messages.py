@@ -3,11 +3,11 @@ from dataclasses import replace
 
 from django.conf import settings
 
-from api import request_trace
+from api.observability import request_trace
 from core.identity import presented_key
 from core.errors import AuthenticationFailed
-from api.openapi_anthropic import count_tokens_schema, messages_schema
-from api.request_schemas_anthropic import parse_messages_request
+from api.openapi.anthropic import count_tokens_schema, messages_schema
+from api.request_schemas.anthropic import parse_messages_request
 from api.services import messages as messages_service
 from api.views.base import RelayView, json_response
 from quotas.token_estimate import Estimate

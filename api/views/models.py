@@ -1,16 +1,16 @@
 """GET /v1/models and GET /v1/models/{id}: 1min.ai's active models and the relay's aliases."""
-from api import refused_keys
+from api.upstream import refused_keys
 from core.errors import ModelNotFound, UpstreamKeyRefused
 from api.model_aliases import table as alias_table
 from api.model_registry import registry
-from api.openapi import model_schema, models_schema
+from api.openapi.base import model_schema, models_schema
 from api.translators.models import to_openai_alias, to_openai_list, to_openai_model
 from api.views.base import RelayView, json_response
 
 
 async def _check_key(caller) -> None:
     """The catalogue needs no key, so a passthrough key is only refused here when 1min.ai refused
-    it on a recent call (api/refused_keys.py); relay keys and AUTH_TOKEN were checked already."""
+    it on a recent call (api/upstream/refused_keys.py); relay keys and AUTH_TOKEN were checked already."""
     if caller.relay_key is None and await refused_keys.was_refused(caller.fingerprint):
         raise UpstreamKeyRefused("1min.ai rejected this API key on a recent call. Check the key you "
                                  "sent as the Bearer token.")

@@ -1,9 +1,9 @@
 """POST /v1/responses, GET and DELETE /v1/responses/{id}, GET /v1/responses/{id}/input_items."""
 from core.errors import InvalidRequest
-from api.openapi_more import (
+from api.openapi.responses_media import (
     responses_create_schema, responses_delete_schema, responses_get_schema, responses_items_schema,
 )
-from api.request_schemas import parse_item_list_params, parse_responses
+from api.request_schemas.text import parse_item_list_params, parse_responses
 from api.services import responses as responses_service
 from api.views.base import RelayView, json_response
 

@@ -125,7 +125,7 @@ def test_a_data_uri_needs_no_fetch_and_is_not_affected(strict_client, sim):
 
 def test_the_fetcher_connects_to_the_address_it_checked_without_a_second_lookup(sim, settings):
     """A name only our fake resolver knows is fetched: the connection used the checked address."""
-    from api import url_fetcher
+    from api.upstream import url_fetcher
 
     settings.IMAGE_FETCH_ALLOW_PRIVATE = False
     settings.IMAGE_FETCH_PRIVATE_ALLOWLIST = [f"127.0.0.1:{sim.port}"]

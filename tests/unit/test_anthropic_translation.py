@@ -7,7 +7,7 @@ from core.errors import (
     AuthenticationFailed, InvalidRequest, PayloadTooLarge, PermissionDenied, RateLimited, RelayError,
     UpstreamError, UpstreamOverloaded, UpstreamTimeout, anthropic_body, envelope_body, envelope_for_path,
 )
-from api.request_schemas_anthropic import parse_messages_request
+from api.request_schemas.anthropic import parse_messages_request
 from api.tool_emulation.spec import ToolChoice
 from api.translators import anthropic_response as ar
 from api.translators.anthropic_request import to_chat_messages

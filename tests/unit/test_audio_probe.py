@@ -1,10 +1,10 @@
 """Audio type and duration are read from the bytes: every container the endpoints accept."""
 import pytest
 
-from api.audio_convert import NotConvertible, wav_to_pcm
-from api.audio_probe import duration_seconds
-from api.media_types import sniff_audio
-from api.mpeg_audio import mpeg_frame
+from api.media.audio_convert import NotConvertible, wav_to_pcm
+from api.media.audio_probe import duration_seconds
+from api.media.media_types import sniff_audio
+from api.media.mpeg_audio import mpeg_frame
 from tests import media_files as media
 
 

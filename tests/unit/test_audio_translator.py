@@ -3,9 +3,9 @@ import json
 
 import pytest
 
-from api.request_schemas_media import TRANSCRIBE, TRANSLATE, AudioTextRequest
+from api.request_schemas.media import TRANSCRIBE, TRANSLATE, AudioTextRequest
 from api.translators.audio import build_body, read_transcript, render
-from api.subtitles import Cue
+from api.media.subtitles import Cue
 from tests.openai_schema import validate
 
 PATH = "audios/2026_01_01_00_00_00_000_audio-1.wav"

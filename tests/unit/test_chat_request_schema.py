@@ -2,7 +2,7 @@
 import pytest
 
 from core.errors import InvalidRequest
-from api.request_schemas import parse_chat
+from api.request_schemas.text import parse_chat
 
 OK = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
 

@@ -2,7 +2,7 @@
 import pytest
 
 from core.errors import InvalidRequest
-from api.request_schemas_tools import parse_chat_tools
+from api.request_schemas.tools import parse_chat_tools
 from api.tool_emulation.spec import Tool, ToolChoice, ToolSpec
 
 F = {"name": "f", "description": "does f", "parameters": {"type": "object", "properties": {"a": {"type": "integer"}}},

@@ -7,7 +7,7 @@ import wave
 import pytest
 
 from api import cpu_pool
-from api.audio_convert import wav_to_pcm
+from api.media.audio_convert import wav_to_pcm
 
 
 def minute_of_stereo_wav() -> bytes:

@@ -2,7 +2,7 @@
 import pytest
 
 from core.errors import InvalidRequest
-from api.request_schemas_media import ImageRequest
+from api.request_schemas.media import ImageRequest
 from api.translators.images import build_body, family_of, param_for_message, response_extras
 
 

@@ -3,7 +3,7 @@ import pytest
 from django.http import QueryDict
 
 from core.errors import InvalidRequest
-from api.request_schemas_media import TRANSCRIBE, TRANSLATE, parse_audio_text, parse_image, parse_speech
+from api.request_schemas.media import TRANSCRIBE, TRANSLATE, parse_audio_text, parse_image, parse_speech
 
 
 def test_image_defaults():

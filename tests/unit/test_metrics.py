@@ -4,7 +4,7 @@ import asyncio
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from api import metrics
+from api.observability import metrics
 from core.call_context import CallContext
 
 

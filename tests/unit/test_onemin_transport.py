@@ -8,7 +8,7 @@ from typing import Awaitable, Callable
 import httpx
 import pytest
 
-from api.onemin_transport import UpstreamTransport
+from api.upstream.onemin_transport import UpstreamTransport
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter, int], Awaitable[None]]
 
@@ -225,7 +225,7 @@ def test_the_request_goes_out_with_its_headers_and_body_in_one_piece():
 
 @pytest.mark.parametrize("name, kind", [("aiohttp", UpstreamTransport), ("httpx", httpx.AsyncHTTPTransport)])
 def test_upstream_transport_setting_chooses_the_client(settings, name, kind):
-    from api import onemin_client
+    from api.upstream import onemin_client
 
     settings.UPSTREAM_TRANSPORT = name
 
@@ -278,7 +278,7 @@ def test_a_header_value_with_cr_or_lf_is_never_sent(value):
 
 
 def test_the_seam_refuses_an_oversized_body(settings):
-    from api import onemin_client
+    from api.upstream import onemin_client
     from core.errors import UpstreamError
 
     settings.UPSTREAM_MAX_RESPONSE_BYTES = 1024
@@ -300,7 +300,7 @@ def test_the_seam_refuses_an_oversized_body(settings):
 def test_a_body_under_the_cap_is_read_and_decoded(settings):
     import gzip
 
-    from api import onemin_client
+    from api.upstream import onemin_client
 
     settings.UPSTREAM_MAX_RESPONSE_BYTES = 1024
     packed = gzip.compress(b'{"ok": true}')

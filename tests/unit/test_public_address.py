@@ -1,7 +1,7 @@
 """Only globally routable addresses may be fetched on a client's behalf; IPv4 hidden in IPv6 is judged as IPv4."""
 import pytest
 
-from api.public_address import is_public_address
+from api.upstream.public_address import is_public_address
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 import pytest
 
 from core.errors import InvalidRequest
-from api.request_schemas import parse_responses
+from api.request_schemas.text import parse_responses
 from api.translators import chat
 from api.translators import response_objects as ro
 from api.translators import responses as tr

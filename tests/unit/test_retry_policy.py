@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 import httpx
 import pytest
 
-from api import onemin_client
+from api.upstream import onemin_client
 from core.errors import RateLimited, UpstreamError, UpstreamTimeout
-from api.retry_policy import RetryPolicy, parse_retry_after
+from api.upstream.retry_policy import RetryPolicy, parse_retry_after
 
 NOW = 1_700_000_000.0
 

@@ -2,8 +2,8 @@
 import pytest
 
 from core.errors import InvalidRequest
-from api.media_types import AudioType
-from api.request_schemas_media import SpeechRequest
+from api.media.media_types import AudioType
+from api.request_schemas.media import SpeechRequest
 from api.translators.speech import build_body, delivery
 
 

@@ -5,7 +5,7 @@ import json
 import httpx
 import pytest
 
-from api import onemin_client
+from api.upstream import onemin_client
 from api import structured_output as so
 from api.services import structured_turn
 from api.services.unified_chat import Prepared

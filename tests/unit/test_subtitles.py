@@ -1,7 +1,7 @@
 """SRT and WebVTT: parsed from any upstream variant, fitted to the audio, rendered exactly."""
 import pytest
 
-from api.subtitles import Cue, fit, parse_cues, parse_timestamp, render_srt, render_vtt, text_of, whole
+from api.media.subtitles import Cue, fit, parse_cues, parse_timestamp, render_srt, render_vtt, text_of, whole
 
 
 @pytest.mark.parametrize(

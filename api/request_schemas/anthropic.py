@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import InvalidRequest
-from api.request_schemas import parse_model, require_object
+from api.request_schemas.text import parse_model, require_object
 from api.tool_emulation.spec import Tool, ToolChoice, ToolSpec
 
 ROLES = ("user", "assistant", "system")  # `system` inside messages: Claude Code sends one

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.errors import InvalidRequest
-from api.request_schemas_tools import MAX_TOOLS, function_tool
+from api.request_schemas.tools import MAX_TOOLS, function_tool
 from api.tool_emulation.spec import Tool, ToolChoice, ToolSpec
 
 WEB_SEARCH_TYPES = frozenset({"web_search", "web_search_2025_08_26", "web_search_preview", "web_search_preview_2025_03_11"})

@@ -1,10 +1,10 @@
-"""OpenAPI schemas of the Responses, images and audio endpoints (see api/openapi.py for the idea)."""
+"""OpenAPI schemas of the Responses, images and audio endpoints (see api/openapi/base.py for the idea)."""
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
-from api.openapi import ERROR, EVENT_STREAM, NULLABLE_STRING, errors
-from api.request_schemas_media import IMAGE_QUALITIES, IMAGE_RESPONSE_FORMATS
+from api.openapi.base import ERROR, EVENT_STREAM, NULLABLE_STRING, errors
+from api.request_schemas.media import IMAGE_QUALITIES, IMAGE_RESPONSE_FORMATS
 from api.translators.responses import IMAGE_DETAILS, TEXT_PARTS
 
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import InvalidRequest
-from api.request_schemas import require_object
+from api.request_schemas.text import require_object
 
 TRANSCRIBE, TRANSLATE = "transcribe", "translate"
 IMAGE_QUALITIES = ("standard", "hd", "low", "medium", "high", "auto")

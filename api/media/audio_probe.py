@@ -11,8 +11,8 @@ import struct
 import wave
 from typing import Iterator
 
-from api.mpeg_audio import mp3_duration, skip_id3v2
-from api.webm_audio import webm_duration
+from api.media.mpeg_audio import mp3_duration, skip_id3v2
+from api.media.webm_audio import webm_duration
 
 # ---- WAV ---------------------------------------------------------------------------------------
 

@@ -1,4 +1,4 @@
-"""OpenAPI schemas of the Anthropic Messages endpoints (see api/openapi.py for the idea)."""
+"""OpenAPI schemas of the Anthropic Messages endpoints (see api/openapi/base.py for the idea)."""
 from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema

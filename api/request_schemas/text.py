@@ -5,8 +5,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import InvalidRequest
-from api.request_schemas_response_tools import ResponsesTools, parse_tools
-from api.request_schemas_tools import parse_chat_tools
+from api.request_schemas.response_tools import ResponsesTools, parse_tools
+from api.request_schemas.tools import parse_chat_tools
 from api.structured_output import TextFormat, parse_format
 from api.tool_emulation.spec import ToolSpec
 from api.translators.responses import items_from_chat, items_to_messages, normalize_input

@@ -1,6 +1,6 @@
 """Fetching client-supplied URLs without letting clients reach private networks (SSRF guard).
 
-This is the only outbound HTTP besides api/onemin_client.py: it talks to arbitrary hosts, not
+This is the only outbound HTTP besides api/upstream/onemin_client.py: it talks to arbitrary hosts, not
 1min.ai, and must pin each connection to an address it has checked.
 """
 from __future__ import annotations
@@ -13,7 +13,7 @@ import httpx
 from django.conf import settings
 
 from core.errors import InvalidRequest
-from api.public_address import is_public_address
+from api.upstream.public_address import is_public_address
 
 
 def _allowlisted(address: str, port: int) -> bool:

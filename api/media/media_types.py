@@ -3,9 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from api import audio_probe
-from api.mpeg_audio import mpeg_start, skip_id3v2
-from api.webm_audio import webm_doctype
+from api.media import audio_probe
+from api.media.mpeg_audio import mpeg_start, skip_id3v2
+from api.media.webm_audio import webm_doctype
 
 _IMAGE_SIGNATURES = (
     (b"\x89PNG\r\n\x1a\n", "image/png", "png"),

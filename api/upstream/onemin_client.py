@@ -1,6 +1,6 @@
 """The one seam for HTTP to 1min.ai: a shared connection pool, timeouts, retries and error mapping.
 
-Requests go straight to the transport (api/onemin_transport.py: aiohttp behind httpx's interface):
+Requests go straight to the transport (api/upstream/onemin_transport.py: aiohttp behind httpx's interface):
 httpx.AsyncClient's per-request work (cookie jar, auth and redirect flows, URL merging) bought
 nothing here and cost CPU on every call. The client is kept for the one thing that needs it,
 following redirects of asset URLs.
@@ -17,12 +17,12 @@ import httpx
 import orjson
 from django.conf import settings
 
-from api import metrics, request_trace
+from api.observability import metrics, request_trace
 
 from core import redaction
 from core.errors import RelayError, UpstreamError, UpstreamTimeout
-from api import onemin_transport
-from api.retry_policy import RetryPolicy
+from api.upstream import onemin_transport
+from api.upstream.retry_policy import RetryPolicy
 from api.translators.upstream_errors import upstream_error
 
 logger = logging.getLogger(__name__)

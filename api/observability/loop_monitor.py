@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from api import metrics
+from api.observability import metrics
 
 INTERVAL = 0.1
 _watched: set[int] = set()

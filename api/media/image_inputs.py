@@ -9,9 +9,9 @@ from typing import Any, Awaitable, Callable, TypeVar
 
 from django.conf import settings
 
-from api import onemin_client, url_fetcher
+from api.upstream import onemin_client, url_fetcher
 from core.errors import InvalidRequest, RelayError, UpstreamError
-from api.media_types import sniff_image
+from api.media.media_types import sniff_image
 
 T = TypeVar("T")
 

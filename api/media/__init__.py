@@ -1,0 +1,1 @@
+"""Images and audio in requests and answers: sniffing, durations, conversion, subtitles, uploads."""

@@ -1,0 +1,1 @@
+"""What the relay tells operators about itself: metrics, request traces, loop lag, readiness."""
