@@ -66,7 +66,7 @@ TOOL = {
     "properties": {"name": {"type": "string"}, "description": {"type": "string"}, "input_schema": {"type": "object"}},
 }
 COMMON = {
-    "model": {"type": "string", "minLength": 1, "pattern": "\\S", "description": "A 1min.ai model id (or an alias the relay maps to one). Omitted: DEFAULT_MODEL."},
+    "model": {"type": "string", "minLength": 1, "pattern": "\\S", "nullable": True, "description": "A 1min.ai model id (or an alias the relay maps to one). Omitted: DEFAULT_MODEL."},
     "messages": {"type": "array", "minItems": 1, "items": INPUT_MESSAGE},
     "system": {"oneOf": [{"type": "string"}, {"type": "array", "items": TEXT_BLOCK}]},
     "tools": {"type": "array", "items": TOOL},

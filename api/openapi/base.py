@@ -88,7 +88,7 @@ CHAT_REQUEST = {
     "type": "object",
     "required": ["messages"],
     "properties": {
-        "model": {"type": "string", "minLength": 1, "pattern": "\\S", "description": (
+        "model": {"type": "string", "minLength": 1, "pattern": "\\S", "nullable": True, "description": (
             "A 1min.ai model id or an alias the relay defines; append `:online` for web search. "
             "Omitted: the relay's DEFAULT_MODEL.")},
         "messages": {"type": "array", "minItems": 1, "items": MESSAGE},
@@ -113,9 +113,10 @@ CHAT_REQUEST = {
         "function_call": {"nullable": True, "description": "Deprecated: use `tool_choice`.", "oneOf": [
             {"type": "string", "enum": ["none", "auto"]},
             {"type": "object", "required": ["name"], "properties": {"name": {"type": "string"}}}]},
-        "temperature": {"type": "number", "nullable": True, "description": "Accepted, not forwarded."},
-        "top_p": {"type": "number", "nullable": True, "description": "Accepted, not forwarded."},
-        "user": {"type": "string", "description": "Accepted, not forwarded."},
+        "temperature": {"type": "number", "minimum": 0, "maximum": 2, "nullable": True,
+                        "description": "Checked, not forwarded."},
+        "top_p": {"type": "number", "minimum": 0, "maximum": 1, "nullable": True, "description": "Checked, not forwarded."},
+        "user": {"type": "string", "nullable": True, "description": "Checked, not forwarded."},
     },
 }
 USAGE = {

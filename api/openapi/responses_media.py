@@ -64,7 +64,7 @@ RESPONSES_REQUEST = {
     "type": "object",
     "required": ["input"],
     "properties": {
-        "model": {**MODEL_ID, "description": (
+        "model": {**MODEL_ID, "nullable": True, "description": (
             "A 1min.ai model id or an alias; append `:online` for web search. Omitted: DEFAULT_MODEL.")},
         "input": {"oneOf": [{"type": "string", "minLength": 1},
                             {"type": "array", "minItems": 1, "items": INPUT_ITEM}]},

@@ -157,6 +157,10 @@ def parse_chat(body: Any) -> ChatRequest:
         raise InvalidRequest("`stream_options` must be an object.", param="stream_options")
     max_tokens = _positive_int(body, "max_completion_tokens") or _positive_int(body, "max_tokens")
     tools, legacy_functions = parse_chat_tools(body)
+    # Not forwarded (1min.ai has no such knobs), but a value OpenAI would refuse is refused here too.
+    _number(body, "temperature", 0, 2)
+    _number(body, "top_p", 0, 1)
+    _optional(body, "user", str, "a string")
     return ChatRequest(
         model=model,
         upstream_model=upstream_model,

@@ -77,8 +77,10 @@ def test_models_list_shows_aliases_as_models_of_their_own(aliased, sim):
 def test_a_request_without_a_model_uses_the_default_model(aliased, sim):
     auth = {"Authorization": f"Bearer {TEST_KEY}"}
     chat = httpx.post(f"{aliased.url}/v1/chat/completions", headers=auth, json={"messages": HI}, timeout=30)
-    response = httpx.post(f"{aliased.url}/v1/responses", headers=auth, json={"input": "hi", "model": ""}, timeout=30)
+    response = httpx.post(f"{aliased.url}/v1/responses", headers=auth, json={"input": "hi", "model": None}, timeout=30)
     assert chat.status_code == 200 and response.status_code == 200, (chat.text, response.text)
+    blank = httpx.post(f"{aliased.url}/v1/chat/completions", headers=auth, json={"messages": HI, "model": " "}, timeout=30)
+    assert blank.status_code == 400 and blank.json()["error"]["param"] == "model", blank.text
     validate(chat.json(), "CreateChatCompletionResponse")
     assert sent_models(sim) == ["open-mistral-nemo", "open-mistral-nemo"]
     assert chat.json()["model"] == response.json()["model"] == "open-mistral-nemo"

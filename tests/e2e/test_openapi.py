@@ -99,6 +99,18 @@ ANTHROPIC_BLOCKS = {"user": {"text", "image", "tool_result"}, "assistant": {"tex
 
 def consistent(path: str, body: dict) -> None:
     if path == "/v1/chat/completions":
+        if body.get("tools") and body.get("functions"):  # one or the other
+            body.pop("functions")
+            body.pop("function_call", None)
+        for field in ("tools", "functions"):  # tool names are unique
+            if isinstance(body.get(field), list):
+                seen = set()
+                for index, tool in enumerate(body[field]):
+                    named = tool.get("function", tool) if isinstance(tool, dict) else None
+                    if isinstance(named, dict) and isinstance(named.get("name"), str):
+                        while named["name"] in seen:
+                            named["name"] = f"{named['name'][:60]}_{index}"
+                        seen.add(named["name"])
         if not body.get("tools"):
             body.pop("tool_choice", None)
             body.pop("parallel_tool_calls", None)

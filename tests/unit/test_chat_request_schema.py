@@ -25,6 +25,11 @@ OK = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
         ({**OK, "max_completion_tokens": "9"}, "max_completion_tokens"),
         ({**OK, "stop": ["a", "b", "c", "d", "e"]}, "stop"),
         ({**OK, "stream": "yes"}, "stream"),
+        ({**OK, "model": "  "}, "model"),
+        ({**OK, "temperature": [[None, 1e308], {}]}, "temperature"),
+        ({**OK, "temperature": 2.5}, "temperature"),
+        ({**OK, "top_p": -0.1}, "top_p"),
+        ({**OK, "user": 7}, "user"),
     ],
 )
 def test_it_refuses_bad_bodies_naming_the_param(body, param):
