@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import codecs
+import json
 from dataclasses import dataclass
 from typing import Any, Iterator
 
@@ -87,14 +88,22 @@ class SSEDecoder:
         return event
 
 
+def dumps(payload: Any) -> bytes:
+    """JSON bytes by orjson; what it refuses (an integer past 64 bits a client sent) by the stdlib."""
+    try:
+        return orjson.dumps(payload)
+    except TypeError:
+        return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+
+
 def data_frame(payload: Any) -> bytes:
     """`data: <json>` then a blank line, as OpenAI's chat streams are framed."""
-    return b"data: " + orjson.dumps(payload) + b"\n\n"
+    return b"data: " + dumps(payload) + b"\n\n"
 
 
 def event_frame(event: str, payload: Any) -> bytes:
     """`event: <name>` and `data: <json>`, as the Responses API streams are framed."""
-    return b"event: " + event.encode() + b"\ndata: " + orjson.dumps(payload) + b"\n\n"
+    return b"event: " + event.encode() + b"\ndata: " + dumps(payload) + b"\n\n"
 
 
 DONE_FRAME = b"data: [DONE]\n\n"

@@ -68,24 +68,25 @@ TOOL = {
 COMMON = {
     "model": {"type": "string", "minLength": 1, "pattern": "\\S", "nullable": True, "description": "A 1min.ai model id (or an alias the relay maps to one). Omitted: DEFAULT_MODEL."},
     "messages": {"type": "array", "minItems": 1, "items": INPUT_MESSAGE},
-    "system": {"oneOf": [{"type": "string"}, {"type": "array", "items": TEXT_BLOCK}]},
-    "tools": {"type": "array", "items": TOOL},
-    "tool_choice": {"type": "object", "required": ["type"], "properties": {
+    "system": {"nullable": True, "oneOf": [{"type": "string"}, {"type": "array", "items": TEXT_BLOCK}]},
+    "tools": {"type": "array", "items": TOOL, "nullable": True},
+    "tool_choice": {"type": "object", "nullable": True, "required": ["type"], "properties": {
         "type": {"type": "string", "enum": ["auto", "any", "tool", "none"]}, "name": {"type": "string"},
         "disable_parallel_tool_use": {"type": "boolean"}}},
 }
+# Every optional field may be null: the relay reads null as absent, as the SDKs' `None` means.
 MESSAGES_REQUEST = {
     "type": "object",
     "required": ["max_tokens", "messages"],
     "properties": {
         **COMMON,
-        "max_tokens": {"type": "integer", "minimum": 1, "description": "Applied by the relay, capped by ANTHROPIC_MAX_TOKENS_CAP."},
-        "stop_sequences": {"type": "array", "items": {"type": "string"}},
-        "stream": {"type": "boolean"},
-        "temperature": {"type": "number", "minimum": 0, "maximum": 1, "description": "Accepted, not forwarded."},
-        "top_p": {"type": "number", "minimum": 0, "maximum": 1, "description": "Accepted, not forwarded."},
-        "top_k": {"type": "integer", "minimum": 0, "description": "Accepted, not forwarded."},
-        "metadata": {"type": "object", "description": "Accepted, not forwarded."},
+        "max_tokens": {"type": "integer", "minimum": 1, "maximum": 2147483647, "description": "Applied by the relay, capped by ANTHROPIC_MAX_TOKENS_CAP."},
+        "stop_sequences": {"type": "array", "items": {"type": "string"}, "nullable": True},
+        "stream": {"type": "boolean", "nullable": True},
+        "temperature": {"type": "number", "nullable": True, "minimum": 0, "maximum": 1, "description": "Accepted, not forwarded."},
+        "top_p": {"type": "number", "nullable": True, "minimum": 0, "maximum": 1, "description": "Accepted, not forwarded."},
+        "top_k": {"type": "integer", "nullable": True, "minimum": 0, "description": "Accepted, not forwarded."},
+        "metadata": {"type": "object", "nullable": True, "description": "Accepted, not forwarded."},
     },
 }
 COUNT_TOKENS_REQUEST = {"type": "object", "required": ["messages"], "properties": COMMON}

@@ -55,14 +55,15 @@ MESSAGE = {
             "nullable": True,
             "oneOf": [{"type": "string"}, {"type": "array", "items": {"oneOf": [TEXT_PART, IMAGE_PART]}}],
         },
-        "name": {"type": "string"},
-        "tool_call_id": {"type": "string"},
-        "tool_calls": {"type": "array", "items": {
+        "name": {"type": "string", "nullable": True},
+        "tool_call_id": {"type": "string", "nullable": True},
+        "tool_calls": {"type": "array", "nullable": True, "items": {
             "type": "object", "required": ["id", "type", "function"],
             "properties": {"id": {"type": "string"}, "type": {"type": "string", "enum": ["function"]},
                            "function": {"type": "object", "required": ["name", "arguments"], "properties": {
                                "name": {"type": "string"}, "arguments": {"type": "string"}}}}}},
-        "function_call": {"type": "object"},
+        "function_call": {"type": "object", "nullable": True, "required": ["name", "arguments"], "properties": {
+            "name": {"type": "string"}, "arguments": {"type": "string"}}},
     },
 }
 FUNCTION = {
@@ -96,8 +97,8 @@ CHAT_REQUEST = {
         "stream_options": {
             "type": "object", "nullable": True, "properties": {"include_usage": {"type": "boolean"}},
         },
-        "max_tokens": {"type": "integer", "minimum": 1, "nullable": True},
-        "max_completion_tokens": {"type": "integer", "minimum": 1, "nullable": True},
+        "max_tokens": {"type": "integer", "minimum": 1, "maximum": 2147483647, "nullable": True},
+        "max_completion_tokens": {"type": "integer", "minimum": 1, "maximum": 2147483647, "nullable": True},
         "stop": {"nullable": True, "oneOf": [
             {"type": "string"}, {"type": "array", "items": {"type": "string"}, "maxItems": 4}]},
         "n": {"type": "integer", "enum": [1], "nullable": True},

@@ -72,7 +72,7 @@ RESPONSES_REQUEST = {
         "stream": {"type": "boolean", "nullable": True},
         "store": {"type": "boolean", "nullable": True},
         "previous_response_id": NULLABLE_STRING,
-        "max_output_tokens": {"type": "integer", "minimum": 1, "nullable": True},
+        "max_output_tokens": {"type": "integer", "minimum": 1, "maximum": 2147483647, "nullable": True},
         "text": {"type": "object", "nullable": True, "description": "`format`: text, json_object or json_schema.",
                  "properties": {
                      "format": {"nullable": True, "anyOf": [

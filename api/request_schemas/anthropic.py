@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from core.errors import InvalidRequest
-from api.request_schemas.text import parse_model, require_object
+from api.request_schemas.text import MAX_INTEGER, parse_model, require_object, whole_number
 from api.tool_emulation.spec import Tool, ToolChoice, ToolSpec
 
 ROLES = ("user", "assistant", "system")  # `system` inside messages: Claude Code sends one
@@ -143,8 +143,9 @@ def _messages(value: Any) -> list[dict[str, Any]]:
 def _max_tokens(value: Any, cap: int) -> int:
     if value is None:
         raise _fail("Field required", "max_tokens")
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise _fail("must be a positive integer", "max_tokens")
+    value = whole_number(value)
+    if value is None or not 1 <= value <= MAX_INTEGER:
+        raise _fail(f"must be a positive integer (at most {MAX_INTEGER})", "max_tokens")
     return min(value, cap)  # clamped, not refused: Claude Code asks for 128000
 
 

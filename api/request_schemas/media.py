@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from core.errors import InvalidRequest
-from api.request_schemas.text import require_object
+from api.request_schemas.text import require_object, whole_number
 
 TRANSCRIBE, TRANSLATE = "transcribe", "translate"
 IMAGE_QUALITIES = ("standard", "hd", "low", "medium", "high", "auto")
@@ -101,7 +101,8 @@ def _integer(body: Any, name: str, low: int, high: int, default: int | None) -> 
     value = body.get(name)
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, int):
+    value = whole_number(value)
+    if value is None:
         raise _invalid(f"`{name}` must be an integer.", name, "invalid_type")
     if not low <= value <= high:
         raise _invalid(f"`{name}` must be between {low} and {high}; got {value}.", name)

@@ -58,12 +58,29 @@ def parse_model(value: Any, param: str = "model") -> tuple[str, str, bool]:
     return value, model, False
 
 
+# The largest integer a count may be (OpenAI's own limit); past it, a value could not even be echoed.
+MAX_INTEGER = 2**31 - 1
+
+
+def whole_number(value: Any) -> int | None:
+    """An integer as JSON Schema counts them (`5` and `5.0`, never `true`), or None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    return None
+
+
 def _positive_int(body: dict[str, Any], name: str) -> int | None:
     value = body.get(name)
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise InvalidRequest(f"`{name}` must be a positive integer.", param=name, code="invalid_value")
+    value = whole_number(value)
+    if value is None or not 1 <= value <= MAX_INTEGER:
+        raise InvalidRequest(f"`{name}` must be a positive integer (at most {MAX_INTEGER}).", param=name,
+                             code="invalid_value")
     return value
 
 
@@ -120,8 +137,16 @@ def parse_messages(value: Any) -> list[dict[str, Any]]:
                 param=f"messages[{i}].role",
             )
         _check_content(message.get("content"), i)
+        for name in ("name", "tool_call_id"):
+            if message.get(name) is not None and not isinstance(message[name], str):
+                raise InvalidRequest(f"`messages[{i}].{name}` must be a string.", param=f"messages[{i}].{name}")
         if message.get("tool_calls") is not None:
             _check_tool_calls(message["tool_calls"], i)
+        call = message.get("function_call")
+        if call is not None and not (isinstance(call, dict) and isinstance(call.get("name"), str)
+                                     and isinstance(call.get("arguments"), str)):
+            raise InvalidRequest(f"`messages[{i}].function_call` must be {{\"name\": string, \"arguments\": string}}.",
+                                 param=f"messages[{i}].function_call")
     return value
 
 
@@ -319,7 +344,7 @@ def parse_responses(body: Any) -> ResponsesRequest:
         "truncation": _one_of(body.get("truncation"), ("auto", "disabled"), "truncation") or "disabled",
         "service_tier": _one_of(body.get("service_tier"), ("auto", "default", "flex", "scale", "priority"), "service_tier"),
         "top_logprobs": _top_logprobs(body),
-        "max_tool_calls": _optional(body, "max_tool_calls", int, "an integer"),
+        "max_tool_calls": _positive_int(body, "max_tool_calls"),
         "user": _optional(body, "user", str, "a string"),
         "safety_identifier": _optional(body, "safety_identifier", str, "a string"),
         "prompt_cache_key": _optional(body, "prompt_cache_key", str, "a string"),

@@ -121,6 +121,9 @@ def parse_chat_tools(body: dict[str, Any]) -> tuple[ToolSpec | None, bool]:
         if body.get("tool_choice") not in (None, "none", "auto"):
             raise InvalidRequest("`tool_choice` is only allowed when `tools` are specified.", param="tool_choice",
                                  code="invalid_value")
+        if body.get("function_call") not in (None, "none", "auto"):
+            raise InvalidRequest("`function_call` is only allowed when `functions` are specified.",
+                                 param="function_call", code="invalid_value")
         return None, False
     choice = _choice(body.get("tool_choice"), declared, "tool_choice", False)
     return ToolSpec(declared, choice, True if parallel is None else parallel), False

@@ -200,10 +200,11 @@ def json_response(body: Any, headers: dict[str, str] | None = None, status: int 
     """A JSON answer encoded right here: a DRF Response would be rendered later in a thread hop."""
     if not settings.FRAMEWORK_FAST_PATHS:  # DRF's own Response, the baseline of bench/bypasses.py
         return Response(body, status=status, headers=headers)
-    return HttpResponse(
-        orjson.dumps(body, default=_json_fallback), status=status, headers=headers,
-        content_type="application/json",
-    )
+    try:
+        content = orjson.dumps(body, default=_json_fallback)
+    except TypeError:  # an integer past 64 bits (a client's own value, echoed): the stdlib encodes it
+        content = _drf_encoder.encode(body).encode()
+    return HttpResponse(content, status=status, headers=headers, content_type="application/json")
 
 
 _drf_encoder = JSONEncoder()

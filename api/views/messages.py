@@ -23,6 +23,10 @@ class AnthropicView(RelayView):
 
     error_envelope = "anthropic"
 
+    def perform_content_negotiation(self, request, force=False):
+        # Anthropic's API answers JSON (or its event stream) whatever `Accept` says; so does this.
+        return super().perform_content_negotiation(request, force=True)
+
     def finalize_response(self, request, response, *args, **kwargs):
         response = super().finalize_response(request, response, *args, **kwargs)
         request_id = request_trace.request_id()

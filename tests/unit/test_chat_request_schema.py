@@ -30,6 +30,14 @@ OK = {"model": "gpt-4o", "messages": [{"role": "user", "content": "hi"}]}
         ({**OK, "temperature": 2.5}, "temperature"),
         ({**OK, "top_p": -0.1}, "top_p"),
         ({**OK, "user": 7}, "user"),
+        ({**OK, "max_tokens": 2**64}, "max_tokens"),
+        ({**OK, "max_tokens": 2.5}, "max_tokens"),
+        ({**OK, "function_call": {}}, "function_call"),
+        ({**OK, "function_call": {"name": "f"}}, "function_call"),
+        ({**OK, "messages": [{"role": "user", "content": "x", "name": 5}]}, "messages[0].name"),
+        ({**OK, "messages": [{"role": "tool", "content": "x", "tool_call_id": 5}]}, "messages[0].tool_call_id"),
+        ({**OK, "messages": [{"role": "assistant", "content": None, "function_call": {"name": "f"}}]},
+         "messages[0].function_call"),
     ],
 )
 def test_it_refuses_bad_bodies_naming_the_param(body, param):
@@ -48,3 +56,13 @@ def test_it_accepts_and_reads_the_options_1min_ai_lacks():
 
 def test_usage_is_only_included_for_streams():
     assert parse_chat({**OK, "stream_options": {"include_usage": True}}).include_usage is False
+
+
+def test_whole_numbers_count_as_integers_as_json_schema_says():
+    assert parse_chat({**OK, "max_tokens": 5.0}).max_tokens == 5
+
+
+def test_frames_carry_integers_orjson_refuses():
+    from api.streaming import data_frame
+
+    assert data_frame({"n": 2**70}) == b'data: {"n":1180591620717411303424}\n\n'
