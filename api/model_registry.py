@@ -20,6 +20,7 @@ from api.translators.models import (
 
 logger = logging.getLogger(__name__)
 
+MODELS = "api.models"  # the core.broadcast topic: refresh_models stored a new list in the shared cache
 SHARED_KEY = "model-registry:v1"
 # A last good copy kept far longer than the shared TTL, served only when 1min.ai is unreachable.
 LAST_GOOD_KEY = "model-registry:last-good:v1"
@@ -51,6 +52,11 @@ class ModelRegistry:
 
     def reset(self) -> None:
         self._memory, self._memory_until, self._inflight = None, 0.0, None
+
+    def expire(self) -> None:
+        """Read the shared cache on the next call (a newer list is there); the copy in memory stays
+        as the stale fallback and for `is_known`."""
+        self._memory_until = 0.0
 
     async def snapshot(self) -> Snapshot:
         now = time.monotonic()

@@ -1,8 +1,10 @@
-"""The policy table as each process sees it: loaded from the database, refreshed within seconds.
+"""The policy table as each process sees it: loaded from the database, refreshed at once on a change.
 
-Requests never query SQL: they read an in-process snapshot. A process re-reads the tables when
-the shared version counter (bumped on every admin change) moves, checked at most every
-QUOTA_POLICY_REFRESH_SECONDS; without Redis it simply re-reads on that period.
+Requests never query SQL: they read an in-process snapshot. A change (admin, command) is announced
+on core.broadcast's topic POLICIES, which makes every process re-read the tables on its next
+request. As a fallback when the signal is lost, a process also re-reads when the shared version
+counter (bumped on every change) moves, checked at most every QUOTA_POLICY_REFRESH_SECONDS;
+without Redis it simply re-reads on that period.
 """
 from __future__ import annotations
 
@@ -14,12 +16,14 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from core import broadcast
 from core.db_thread import run_db
 from quotas import shared_redis
 from quotas.client_identity import IPNetwork, parse_address
 
 logger = logging.getLogger(__name__)
 VERSION_KEY = "quotas:policy-version"
+POLICIES = "quotas.policies"  # the core.broadcast topic: policies, overrides or blocks changed
 MAX_STALENESS_SECONDS = 60.0  # re-read even when no change was announced (a lost bump)
 
 
@@ -189,5 +193,5 @@ book = PolicyBook()
 
 def announce_change() -> None:
     """Tell every process the tables changed (called from model signals, in sync code)."""
-    book.changed_here()
-    shared_redis.incr_sync(VERSION_KEY)
+    shared_redis.incr_sync(VERSION_KEY)  # first: a process that misses the signal still sees this
+    broadcast.announce(POLICIES)  # runs book.changed_here here and in every other process

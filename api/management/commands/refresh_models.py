@@ -1,11 +1,14 @@
-"""manage.py refresh_models: fetch 1min.ai's model catalogue now and store it in both cache tiers."""
+"""manage.py refresh_models: fetch 1min.ai's model catalogue now, store it in the shared cache and tell
+every relay process to read it at once (core.broadcast; without REDIS_URL the server's own copy
+expires after MODEL_CACHE_MEMORY_SECONDS)."""
 import asyncio
 from collections import Counter
 
 from django.core.management.base import BaseCommand, CommandError
 
+from core import broadcast
 from core.errors import UpstreamError
-from api.model_registry import registry
+from api.model_registry import MODELS, registry
 from api.translators.models import FEATURE_NAMES
 
 
@@ -17,6 +20,7 @@ class Command(BaseCommand):
             snapshot = asyncio.run(registry.refresh())
         except UpstreamError as error:
             raise CommandError(f"Could not refresh the model list: {error.message}") from None
+        broadcast.announce(MODELS)
         counts: Counter[str] = Counter()
         disabled = 0
         for entry in snapshot.models.values():
