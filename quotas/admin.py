@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, Sum
 from django.template.response import TemplateResponse
 
+from core import key_labels
 from quotas import dashboard
 from quotas.models import (
     BlockedClient, ClientKind, ClientOverride, QuotaPolicy, UsageByIP, UsageByKey, UsageDashboard, UsageRecord,
@@ -143,9 +144,15 @@ class UsageRecordAdmin(admin.ModelAdmin):
     actions = ["block_ips", "assign_policy_to_ips", "assign_policy_to_keys"]
     list_per_page = 100
 
-    @admin.display(description="key fingerprint", ordering="key_fingerprint")
+    _labels: dict[str, dict] = {}
+
+    @admin.display(description="key", ordering="key_fingerprint")
     def key(self, record):
-        return record.key_fingerprint[:12] + "…" if record.key_fingerprint else "—"
+        if not record.key_fingerprint:
+            return key_labels.NO_KEY
+        label = self._labels.get(record.key_fingerprint)
+        short = record.key_fingerprint[:12] + "…"
+        return f"{label['name']} ({short})" if label else short
 
     def has_add_permission(self, request):
         return False
@@ -154,6 +161,7 @@ class UsageRecordAdmin(admin.ModelAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
+        self._labels = key_labels.labels_by_fingerprint()  # once per page, not per row
         response = super().changelist_view(request, extra_context)
         changelist = getattr(response, "context_data", {}).get("cl")
         if changelist is not None:

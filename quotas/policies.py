@@ -51,14 +51,13 @@ class PolicyTable:
     blocked_keys: dict[str, str] = field(default_factory=dict)
 
     def for_ip(self, ip: str) -> Limits:
-        if not self.networks:
-            return self.default
-        address = parse_address(ip)
-        if address is not None:
-            for network, limits in self.networks:
-                if address.version == network.version and address in network:
-                    return limits
-        return self.default
+        found = _most_specific(self.networks, ip)
+        return found[1] if found else self.default
+
+    def override_for_ip(self, ip: str) -> str | None:
+        """The network (CIDR) whose override `for_ip` applies to this address, or None."""
+        found = _most_specific(self.networks, ip)
+        return str(found[0]) if found else None
 
     named: dict[str, Limits] = field(default_factory=dict)
 
@@ -71,16 +70,27 @@ class PolicyTable:
 
     def block_reason(self, ip: str, fingerprint: str | None) -> str | None:
         """Why this client is blocked ("" when no reason was given), or None when it is not."""
+        found = self.block(ip, fingerprint)
+        return found[1] if found else None
+
+    def block(self, ip: str, fingerprint: str | None) -> tuple[str, str] | None:
+        """The block that refuses this client: (its target, a fingerprint or CIDR; its reason)."""
         if fingerprint and fingerprint in self.blocked_keys:
-            return self.blocked_keys[fingerprint]
-        if not self.blocked_networks:
-            return None
-        address = parse_address(ip)
-        if address is not None:
-            for network, reason in self.blocked_networks:
-                if address.version == network.version and address in network:
-                    return reason
+            return fingerprint, self.blocked_keys[fingerprint]
+        found = _most_specific(self.blocked_networks, ip)
+        return (str(found[0]), found[1]) if found else None
+
+
+def _most_specific(rules: list, ip: str):
+    """The first (network, value) whose network holds `ip` (rules are kept most specific first)."""
+    if not rules:
         return None
+    address = parse_address(ip)
+    if address is not None:
+        for network, value in rules:
+            if address.version == network.version and address in network:
+                return network, value
+    return None
 
 
 def settings_limits() -> Limits:
@@ -133,6 +143,7 @@ def load_table() -> PolicyTable:
             table.blocked_networks.append((ipaddress.ip_network(block.target, strict=False), block.note))
         else:
             table.blocked_keys[block.target] = block.note
+    table.blocked_networks.sort(key=lambda item: item[0].prefixlen, reverse=True)
     return table
 
 
