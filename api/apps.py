@@ -16,14 +16,15 @@ class ApiConfig(AppConfig):
     def ready(self) -> None:
         from api import checks as api_checks  # noqa: F401 - registers MODEL_ALIASES, AUTH_TOKEN checks
         from api import metrics, model_aliases, onemin_client, signals
-        from api.model_registry import MODELS, registry
-        from core import broadcast
+        from api.model_registry import MODELS, known_model_names, registry
+        from core import broadcast, known_models
         from relay_site import checks, shutdown  # noqa: F401 - registers the deployment checks
 
         signals.connect()
         # Changes announced anywhere drop this process's copies at once (core/broadcast.py).
         broadcast.on(MODELS, registry.expire)
         broadcast.on(model_aliases.ALIASES, model_aliases.table.forget)
+        known_models.register(known_model_names)  # commands in quotas and keys check model names
 
         shutdown.on_shutdown(onemin_client.aclose)
         metrics.use_model_catalogue(registry.is_known)

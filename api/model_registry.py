@@ -231,4 +231,18 @@ async def _cache_set(key: str, value: Any, timeout: int) -> None:
         logger.warning("shared cache unavailable while writing %s", key)
 
 
+def known_model_names() -> set[str] | None:
+    """Every model id of the cached catalogue and every alias, for commands (sync, no upstream
+    fetch): registered with core.known_models in ApiConfig.ready. None when nothing is cached."""
+    from django.core.cache import cache as shared
+
+    from api.models import ModelAlias
+
+    snapshot = registry._memory or Snapshot.from_cache(shared.get(SHARED_KEY)) or Snapshot.from_cache(
+        shared.get(LAST_GOOD_KEY))
+    if snapshot is None:
+        return None
+    return set(snapshot.models) | set(ModelAlias.objects.values_list("alias", flat=True))
+
+
 registry = ModelRegistry()

@@ -29,5 +29,9 @@ class Command(BaseCommand):
                 continue
             counts.update(entry["features"])
         for feature, name in FEATURE_NAMES.items():
-            self.stdout.write(f"{name:<17} {counts.get(feature, 0):>4} models ({feature})")
-        return f"Done! {len(snapshot.models) - disabled} active models cached, {disabled} disabled left out."
+            self.stdout.write(f"{name:<17} {models(counts.get(feature, 0)):>11} ({feature})")
+        return f"Done! {models(len(snapshot.models) - disabled, 'active')} cached, {disabled} disabled left out."
+
+
+def models(count: int, adjective: str = "") -> str:
+    return f"{count} {adjective + ' ' if adjective else ''}model{'' if count == 1 else 's'}"
