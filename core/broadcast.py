@@ -88,11 +88,12 @@ async def aannounce(topic: str) -> None:
 def ensure_listening() -> None:
     """Start this process's listener on the running loop, once (called on each request; cheap)."""
     global _listener
-    if _listener is not None and not _listener.done():
+    loop = asyncio.get_running_loop()
+    if _listener is not None and not _listener.done() and _listener.get_loop() is loop:
         return
     if _layer() is None:
         return  # one process: announcements already ran the local handlers
-    _listener = asyncio.get_running_loop().create_task(_listen(), name="cache-signals")
+    _listener = loop.create_task(_listen(), name="cache-signals")
 
 
 async def _listen() -> None:
