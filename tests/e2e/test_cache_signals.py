@@ -6,6 +6,7 @@ change show within the few seconds these tests wait.
 from __future__ import annotations
 
 import os
+import shutil
 import time
 import uuid
 
@@ -14,7 +15,7 @@ import pytest
 
 from tests.conftest import TEST_KEY
 from tests.relay_admin import managed_env
-from tests.relay_admin import manage as add_upstream_key_command
+from tests.relay_admin import manage as manage_with_stdin
 from tests.relay_operator import fresh_ip, manage
 from tests.relay_process import RelayProcess, base_env, migrate, new_workdir
 
@@ -25,8 +26,6 @@ SIGNAL_DEADLINE = 5.0  # far below every lifetime above
 
 @pytest.fixture(scope="module")
 def relays(simulator):
-    import shutil
-
     workdir = new_workdir()
     env = base_env(simulator.url, workdir)
     env.update(managed_env(RELAY_AUTH_MODE="both"))
@@ -62,8 +61,8 @@ def shell(relay, code: str) -> None:
     manage(relay, "shell", "-c", code)
 
 
-def add_upstream_key(relay, label: str, stdin: str) -> None:
-    result = add_upstream_key_command(relay, "add_upstream_key", "--label", label, stdin=stdin)
+def add_upstream_key(relay, label: str, secret: str) -> None:
+    result = manage_with_stdin(relay, "add_upstream_key", "--label", label, stdin=secret + "\n")
     assert result.returncode == 0 or "already in the pool" in result.stderr, result.stderr
 
 
@@ -92,7 +91,7 @@ def test_an_alias_saved_through_the_orm_resolves_in_both_processes_at_once(relay
 
 
 def test_a_relay_key_revoked_through_the_orm_is_refused_by_both_processes_at_once(relays, sim):
-    add_upstream_key(relays[0], f"pool-{uuid.uuid4().hex[:6]}", stdin=TEST_KEY + "\n")
+    add_upstream_key(relays[0], f"pool-{uuid.uuid4().hex[:6]}", TEST_KEY)
     name = f"signals-{uuid.uuid4().hex[:8]}"
     key = manage(relays[0], "create_relay_key", "--name", name).stdout.strip().splitlines()[0]
     each_answers(relays, 200, key=key)

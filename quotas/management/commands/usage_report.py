@@ -68,6 +68,12 @@ class Command(BaseCommand):
             header, rows = RECORD_COLUMNS, self._records(usage)
         else:
             header, rows = COLUMNS, [[row[c] for c in COLUMNS] for row in usage_by(options["by"], usage)]
+            if options["by"] == "key":  # the key's name where the relay knows one, as the admin shows it
+                labels = key_labels.labels_by_fingerprint()
+                header = [*header, "name"]
+                rows = [[*row, (labels.get(row[0]) or {}).get("name", "")] for row in rows]
+                if options["format"] == "table":
+                    rows = [[row[0] or key_labels.NO_KEY, *row[1:]] for row in rows]
         if options["format"] == "csv":
             writer = csv.writer(self.stdout)
             writer.writerow(header)
