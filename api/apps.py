@@ -15,13 +15,18 @@ class ApiConfig(AppConfig):
 
     def ready(self) -> None:
         from api import checks as api_checks  # noqa: F401 - registers MODEL_ALIASES, AUTH_TOKEN checks
-        from api import signals
+        from api import model_aliases, signals
         from api.observability import metrics
         from api.upstream import onemin_client
-        from api.model_registry import registry
+        from api.model_registry import MODELS, known_model_names, registry
+        from core import broadcast, known_models
         from relay_site import checks, shutdown  # noqa: F401 - registers the deployment checks
 
         signals.connect()
+        # Changes announced anywhere drop this process's copies at once (core/broadcast.py).
+        broadcast.on(MODELS, registry.expire)
+        broadcast.on(model_aliases.ALIASES, model_aliases.table.forget)
+        known_models.register(known_model_names)  # commands in quotas and keys check model names
 
         shutdown.on_shutdown(onemin_client.aclose)
         metrics.use_model_catalogue(registry.is_known)

@@ -2,8 +2,9 @@
 
 The table lives in the database (edited in the admin), is cached in the shared cache for the model
 list's shared lifetime and in process memory for its memory lifetime, and carries a version token:
-a save or delete anywhere sets a new token, so no process keeps serving a table older than that
-(other processes see the change within MODEL_CACHE_MEMORY_SECONDS, the saving one at once).
+a save or delete anywhere sets a new token, so no process keeps serving a table older than that,
+and is announced on core.broadcast's topic ALIASES, so every process drops its copy at once (should
+the signal be lost, within MODEL_CACHE_MEMORY_SECONDS).
 """
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from django.core.cache import cache
 
 logger = logging.getLogger(__name__)
 
+ALIASES = "api.model-aliases"  # the core.broadcast topic: an alias was saved or deleted
 VERSION_KEY = "model-aliases:version:v1"
 TABLE_KEY = "model-aliases:table:v1"
 ONLINE_SUFFIX = ":online"
@@ -79,12 +81,15 @@ def seed_from_settings() -> int:
 
 
 def announce_change() -> None:
-    """A new version token: every cached table older than this one is refused from now on."""
-    table.forget()
+    """A new version token (every cached table older than this one is refused from now on), then
+    every process drops its copy (table.forget, registered for ALIASES in ApiConfig.ready)."""
+    from core import broadcast
+
     try:
         cache.set(VERSION_KEY, uuid.uuid4().hex, None)
     except Exception:  # noqa: BLE001 - a cache outage: other processes catch up on expiry
         logger.warning("shared cache unavailable: an alias change reaches other processes on expiry")
+    broadcast.announce(ALIASES)
 
 
 def _read_database() -> dict[str, str]:

@@ -20,6 +20,7 @@ from api.translators.models import (
 
 logger = logging.getLogger(__name__)
 
+MODELS = "api.models"  # the core.broadcast topic: refresh_models stored a new list in the shared cache
 SHARED_KEY = "model-registry:v1"
 # A last good copy kept far longer than the shared TTL, served only when 1min.ai is unreachable.
 LAST_GOOD_KEY = "model-registry:last-good:v1"
@@ -51,6 +52,11 @@ class ModelRegistry:
 
     def reset(self) -> None:
         self._memory, self._memory_until, self._inflight = None, 0.0, None
+
+    def expire(self) -> None:
+        """Read the shared cache on the next call (a newer list is there); the copy in memory stays
+        as the stale fallback and for `is_known`."""
+        self._memory_until = 0.0
 
     async def snapshot(self) -> Snapshot:
         now = time.monotonic()
@@ -223,6 +229,20 @@ async def _cache_set(key: str, value: Any, timeout: int) -> None:
         await cache.aset(key, value, timeout)
     except Exception:  # noqa: BLE001
         logger.warning("shared cache unavailable while writing %s", key)
+
+
+def known_model_names() -> set[str] | None:
+    """Every model id of the cached catalogue and every alias, for commands (sync, no upstream
+    fetch): registered with core.known_models in ApiConfig.ready. None when nothing is cached."""
+    from django.core.cache import cache as shared
+
+    from api.models import ModelAlias
+
+    snapshot = registry._memory or Snapshot.from_cache(shared.get(SHARED_KEY)) or Snapshot.from_cache(
+        shared.get(LAST_GOOD_KEY))
+    if snapshot is None:
+        return None
+    return set(snapshot.models) | set(ModelAlias.objects.values_list("alias", flat=True))
 
 
 registry = ModelRegistry()

@@ -9,7 +9,7 @@ from django.template.response import TemplateResponse
 
 from core.identity import fingerprint
 from keys import admin_history, crypto  # noqa: F401 - admin_history registers a list
-from keys.models import RelayKey, UpstreamKey, parse_model_list
+from keys.models import KeyName, RelayKey, UpstreamKey, parse_model_list
 from keys.pool import cooldown_name
 from keys.shared_state import SharedStateError, state
 
@@ -178,3 +178,16 @@ class UpstreamKeyAdmin(admin.ModelAdmin):
         for upstream in keys:
             self.log_change(request, upstream, "Cool-down ended.")
         self.message_user(request, f"Ended the cool-down of {len(keys)} upstream key(s).", messages.SUCCESS)
+
+
+@admin.register(KeyName)
+class KeyNameAdmin(admin.ModelAdmin):
+    """Names for pass-through keys, by fingerprint: shown wherever usage names a key."""
+
+    list_display = ["name", "fingerprint", "note", "created_at"]
+    search_fields = ["name", "fingerprint", "note"]
+    fields = ["fingerprint", "name", "note"]
+
+    def get_changeform_initial_data(self, request):
+        # The usage pages link here with ?fingerprint=… for an unnamed key.
+        return {"fingerprint": request.GET.get("fingerprint", "")}

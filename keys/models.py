@@ -102,16 +102,49 @@ class UpstreamKey(models.Model):
         return crypto.decrypt(self.encrypted_key)
 
 
+class KeyName(models.Model):
+    """The operator's name for a pass-through key (a client's own 1min.ai key), stored by its
+    fingerprint: the relay never stores such a key, so usage knows it only by that fingerprint."""
+
+    fingerprint = models.CharField(
+        max_length=32, unique=True,
+        help_text="The key's fingerprint as the usage pages show it (32 hex characters), never the key itself.")
+    name = models.CharField(max_length=100)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "pass-through key name"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.fingerprint[:12]}…)"
+
+    def clean(self) -> None:
+        from django.core.exceptions import ValidationError
+
+        self.fingerprint = (self.fingerprint or "").strip().lower()
+        if len(self.fingerprint) != 32 or any(c not in "0123456789abcdef" for c in self.fingerprint):
+            raise ValidationError({"fingerprint": "Enter the key's 32-character fingerprint as the usage pages "
+                                                  "show it, never the key itself."})
+
+
 def relay_key_fingerprints_named(text: str) -> list[str]:
-    """Fingerprints of the relay keys whose name contains `text`."""
-    return [key_hash[:32] for key_hash in RelayKey.objects.filter(name__icontains=text).values_list("key_hash", flat=True)]
+    """Fingerprints of the relay keys and named pass-through keys whose name contains `text`."""
+    relay = [key_hash[:32] for key_hash in RelayKey.objects.filter(name__icontains=text).values_list("key_hash", flat=True)]
+    return relay + list(KeyName.objects.filter(name__icontains=text).values_list("fingerprint", flat=True))
 
 
 def relay_keys_by_fingerprint() -> dict[str, dict]:
-    """Every relay key by the fingerprint its usage is recorded under: id, name, policy name.
-    For the usage pages, which know callers only by fingerprint."""
-    rows = RelayKey.objects.values_list("pk", "name", "key_hash", "quota_policy__name", "enabled")
-    return {
-        key_hash[:32]: {"id": pk, "name": name, "policy": policy or "", "enabled": enabled}
-        for pk, name, key_hash, policy, enabled in rows
+    """Every relay key and named pass-through key by the fingerprint its usage is recorded under.
+    For the usage pages, which know callers only by fingerprint (the shape core.key_labels names)."""
+    labels = {
+        fp: {"id": pk, "name": name, "policy": "", "enabled": True, "kind": "pass-through"}
+        for pk, fp, name in KeyName.objects.values_list("pk", "fingerprint", "name")
     }
+    rows = RelayKey.objects.values_list("pk", "name", "key_hash", "quota_policy__name", "enabled")
+    labels.update({
+        key_hash[:32]: {"id": pk, "name": name, "policy": policy or "", "enabled": enabled, "kind": "relay"}
+        for pk, name, key_hash, policy, enabled in rows
+    })
+    return labels

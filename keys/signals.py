@@ -1,6 +1,6 @@
-"""Every saved or deleted relay key, upstream key or quota policy, once committed, drops this
-process's cached keys at once and bumps the shared change counter, so other processes drop theirs
-within RELAY_KEY_SYNC_SECONDS."""
+"""Every saved or deleted relay key, upstream key, key name or quota policy, once committed, bumps
+the shared change counter and is announced on core.broadcast's topic KEYS: every process drops its
+cached keys at once (and, should the signal be lost, within RELAY_KEY_SYNC_SECONDS of the counter)."""
 from __future__ import annotations
 
 import logging
@@ -9,6 +9,7 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
+from core import broadcast
 from keys.lookup import lookup
 from keys.models import RelayKey, UpstreamKey
 from keys.pool import pool
@@ -16,16 +17,22 @@ from keys.shared_state import SharedStateError, bump_version, watch
 from quotas.models import QuotaPolicy
 
 logger = logging.getLogger(__name__)
+KEYS = "keys"  # the core.broadcast topic: relay keys, upstream keys or their policies changed
+
+
+def drop_cached_keys() -> None:
+    """This process's handler for KEYS (registered in KeysConfig.ready)."""
+    lookup.clear()
+    pool.mark_stale()
+    watch.recheck()  # so the next lookup uses the new counter, not old shared entries
 
 
 def _bump() -> None:
-    lookup.clear()
-    pool.mark_stale()
     try:
-        bump_version()
+        bump_version()  # first: entries in the shared store are named by this counter
     except SharedStateError as error:
-        logger.warning("could not announce a key change (%s); it applies on cache expiry", error)
-    watch.recheck()  # so this process's next lookup uses the new counter, not old shared entries
+        logger.warning("could not bump the key change counter (%s); it applies on cache expiry", error)
+    broadcast.announce(KEYS)
 
 
 @receiver(post_save, sender=RelayKey)

@@ -9,6 +9,7 @@ from django.contrib import admin, messages
 from django.db.models import Count, Sum
 from django.template.response import TemplateResponse
 
+from core import key_labels
 from quotas import dashboard
 from quotas.models import (
     BlockedClient, ClientKind, ClientOverride, QuotaPolicy, UsageByIP, UsageByKey, UsageDashboard, UsageRecord,
@@ -134,8 +135,9 @@ class AssignPolicyForm(forms.Form):
 
 @admin.register(UsageRecord)
 class UsageRecordAdmin(admin.ModelAdmin):
-    list_display = ("time", "client_ip", "key", "endpoint", "model", "status", "prompt_tokens",
-                    "completion_tokens", "credits", "latency_ms", "streamed", "cut_short")
+    # Compact columns, so the table fits beside the filters at 1400 px (tests/e2e/test_dashboard_browser.py).
+    list_display = ("when", "client_ip", "key", "endpoint", "model", "status", "tokens", "credits", "latency",
+                    "delivery")
     list_filter = (PeriodFilter, StatusFilter, "model", "endpoint", "streamed", "cut_short", "unmetered")
     search_fields = ("client_ip", "key_fingerprint", "model")
     date_hierarchy = "time"
@@ -143,9 +145,33 @@ class UsageRecordAdmin(admin.ModelAdmin):
     actions = ["block_ips", "assign_policy_to_ips", "assign_policy_to_keys"]
     list_per_page = 100
 
-    @admin.display(description="key fingerprint", ordering="key_fingerprint")
+    _labels: dict[str, dict] = {}
+
+    @admin.display(description="time (UTC)", ordering="time")
+    def when(self, record):
+        return f"{record.time:%m-%d %H:%M:%S}"
+
+    @admin.display(description="tokens", ordering="prompt_tokens")
+    def tokens(self, record):
+        """Prompt + completion."""
+        return f"{record.prompt_tokens} + {record.completion_tokens}"
+
+    @admin.display(description="ms", ordering="latency_ms")
+    def latency(self, record):
+        return record.latency_ms
+
+    @admin.display(description="delivery")
+    def delivery(self, record):
+        kind = "stream" if record.streamed else "whole"
+        return kind + (", cut short" if record.cut_short else "") + (", unmetered" if record.unmetered else "")
+
+    @admin.display(description="key", ordering="key_fingerprint")
     def key(self, record):
-        return record.key_fingerprint[:12] + "…" if record.key_fingerprint else "—"
+        if not record.key_fingerprint:
+            return key_labels.NO_KEY
+        label = self._labels.get(record.key_fingerprint)
+        short = record.key_fingerprint[:12] + "…"
+        return f"{label['name']} ({short})" if label else short
 
     def has_add_permission(self, request):
         return False
@@ -154,6 +180,7 @@ class UsageRecordAdmin(admin.ModelAdmin):
         return False
 
     def changelist_view(self, request, extra_context=None):
+        self._labels = key_labels.labels_by_fingerprint()  # once per page, not per row
         response = super().changelist_view(request, extra_context)
         changelist = getattr(response, "context_data", {}).get("cl")
         if changelist is not None:

@@ -11,8 +11,12 @@ class QuotasConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from core import broadcast
         from quotas import checks, signals  # noqa: F401 - registers the checks and policy-change announcements
         from quotas.client_identity import trusted_networks
+        from quotas.policies import POLICIES, book
+
+        broadcast.on(POLICIES, book.changed_here)  # a change anywhere: re-read the tables on the next request
 
         # A bad value stops daphne at start-up instead of failing requests later.
         trusted_networks()

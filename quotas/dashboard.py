@@ -10,9 +10,10 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 
-from core.key_labels import labels_by_fingerprint as relay_keys_by_fingerprint
+from core import key_labels
 from quotas import reports
 from quotas.models import BlockedClient, ClientOverride, QuotaPolicy, UsageDaily, normalise_target
+from quotas.policies import load_table
 from quotas.reports import STATUS_CLASSES, UsageFilter
 
 PERIODS = [("1", "Today"), ("7", "Last 7 days"), ("30", "Last 30 days"), ("90", "Last 90 days")]
@@ -69,15 +70,13 @@ def dashboard(admin_site, request: HttpRequest) -> HttpResponse:
     data = {
         "series": [{"label": row["hour"][-5:] + " UTC" if hourly else row["day"], **row} for row in series],
         "top_ips": [{"label": r["subject"], "requests": r["requests"], "tokens": r["total_tokens"]}
-                    for r in reports.usage_by("ip", usage, limit=10)],
+                    for r in reports.usage_by("ip", usage, limit=10, order="-requests")],
         "top_models": [{"label": r["subject"] or "(none)", "requests": r["requests"], "tokens": r["total_tokens"]}
                        for r in reports.usage_by("model", usage, limit=10)],
     }
     context = _context(admin_site, request, "Usage dashboard", usage)
     top_keys = reports.usage_by("key", usage, limit=10)
-    relay_keys = relay_keys_by_fingerprint()
-    for row in top_keys:
-        row["relay_key"] = relay_keys.get(row["subject"])
+    label_keys(top_keys, key_labels.labels_by_fingerprint())
     context.update(chart_data=data, hourly=hourly, top_keys=top_keys)
     return TemplateResponse(request, "quotas/admin/dashboard.html", context)
 
@@ -88,21 +87,42 @@ def client_list(admin_site, request: HttpRequest, kind: str) -> HttpResponse:
         return _act(request, kind)
     usage = usage_filter(request.GET)
     rows = reports.usage_by(kind, usage)
-    blocked = set(BlockedClient.objects.filter(kind=kind).values_list("target", flat=True))
-    overrides = dict(ClientOverride.objects.filter(kind=kind).values_list("target", "policy__name"))
-    relay_keys = relay_keys_by_fingerprint() if kind == "key" else {}
+    # The limiter's own table and matching (most specific network first), read once for the page:
+    # what each row shows is what the relay does to that client.
+    table = load_table()
+    if kind == "key":
+        label_keys(rows, key_labels.labels_by_fingerprint())
+    else:
+        for row in rows:
+            row["shown"] = row["subject"] or "(unknown address)"
     for row in rows:
         target = _as_target(kind, row["subject"])
-        row["blocked"] = target in blocked
-        row["relay_key"] = relay_keys.get(target)
-        # What applies: an override made here, else the relay key's own policy, else the default.
-        row["policy"] = overrides.get(target) or (row["relay_key"] or {}).get("policy", "")
         row["target"] = target
+        if kind == "ip":
+            limits, block = table.for_ip(row["subject"]), table.block(row["subject"], None)
+            row["policy_via"] = table.override_for_ip(row["subject"])
+        else:
+            limits = table.for_key(target, (row["relay_key"] or {}).get("policy", ""))
+            block = table.block("", target)
+        row["policy"] = limits.policy
+        row["blocked"] = block is not None
+        # A row refused by a wider rule (a network) is unblocked by lifting that rule.
+        row["blocked_by"] = block[0] if block else ""
+        row["block_target"] = block[0] if block else target
     context = _context(admin_site, request, "Usage by IP" if kind == "ip" else "Usage by key", usage)
     context.update(kind=kind, rows=rows, policies=QuotaPolicy.objects.all(),
                    can_act=request.user.has_perms(["quotas.add_blockedclient", "quotas.delete_blockedclient",
                                                    "quotas.add_clientoverride", "quotas.change_clientoverride"]))
     return TemplateResponse(request, "quotas/admin/client_list.html", context)
+
+
+def label_keys(rows: list[dict[str, Any]], labels: dict[str, dict]) -> None:
+    """What a key row shows, the same on every page: its name (relay key or a named pass-through
+    key), its fingerprint or NO_KEY, and whether it may still be named."""
+    for row in rows:
+        row["relay_key"] = labels.get(row["subject"])
+        row["shown"] = row["subject"] or key_labels.NO_KEY
+        row["nameable"] = bool(row["subject"]) and row["relay_key"] is None
 
 
 def _as_target(kind: str, subject: str) -> str:

@@ -1,8 +1,10 @@
-"""The policy table as each process sees it: loaded from the database, refreshed within seconds.
+"""The policy table as each process sees it: loaded from the database, refreshed at once on a change.
 
-Requests never query SQL: they read an in-process snapshot. A process re-reads the tables when
-the shared version counter (bumped on every admin change) moves, checked at most every
-QUOTA_POLICY_REFRESH_SECONDS; without Redis it simply re-reads on that period.
+Requests never query SQL: they read an in-process snapshot. A change (admin, command) is announced
+on core.broadcast's topic POLICIES, which makes every process re-read the tables on its next
+request. As a fallback when the signal is lost, a process also re-reads when the shared version
+counter (bumped on every change) moves, checked at most every QUOTA_POLICY_REFRESH_SECONDS;
+without Redis it simply re-reads on that period.
 """
 from __future__ import annotations
 
@@ -14,12 +16,14 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 
+from core import broadcast
 from core.db_thread import run_db
 from quotas import shared_redis
 from quotas.client_identity import IPNetwork, parse_address
 
 logger = logging.getLogger(__name__)
 VERSION_KEY = "quotas:policy-version"
+POLICIES = "quotas.policies"  # the core.broadcast topic: policies, overrides or blocks changed
 MAX_STALENESS_SECONDS = 60.0  # re-read even when no change was announced (a lost bump)
 
 
@@ -47,14 +51,13 @@ class PolicyTable:
     blocked_keys: dict[str, str] = field(default_factory=dict)
 
     def for_ip(self, ip: str) -> Limits:
-        if not self.networks:
-            return self.default
-        address = parse_address(ip)
-        if address is not None:
-            for network, limits in self.networks:
-                if address.version == network.version and address in network:
-                    return limits
-        return self.default
+        found = _most_specific(self.networks, ip)
+        return found[1] if found else self.default
+
+    def override_for_ip(self, ip: str) -> str | None:
+        """The network (CIDR) whose override `for_ip` applies to this address, or None."""
+        found = _most_specific(self.networks, ip)
+        return str(found[0]) if found else None
 
     named: dict[str, Limits] = field(default_factory=dict)
 
@@ -67,16 +70,27 @@ class PolicyTable:
 
     def block_reason(self, ip: str, fingerprint: str | None) -> str | None:
         """Why this client is blocked ("" when no reason was given), or None when it is not."""
+        found = self.block(ip, fingerprint)
+        return found[1] if found else None
+
+    def block(self, ip: str, fingerprint: str | None) -> tuple[str, str] | None:
+        """The block that refuses this client: (its target, a fingerprint or CIDR; its reason)."""
         if fingerprint and fingerprint in self.blocked_keys:
-            return self.blocked_keys[fingerprint]
-        if not self.blocked_networks:
-            return None
-        address = parse_address(ip)
-        if address is not None:
-            for network, reason in self.blocked_networks:
-                if address.version == network.version and address in network:
-                    return reason
+            return fingerprint, self.blocked_keys[fingerprint]
+        found = _most_specific(self.blocked_networks, ip)
+        return (str(found[0]), found[1]) if found else None
+
+
+def _most_specific(rules: list, ip: str):
+    """The first (network, value) whose network holds `ip` (rules are kept most specific first)."""
+    if not rules:
         return None
+    address = parse_address(ip)
+    if address is not None:
+        for network, value in rules:
+            if address.version == network.version and address in network:
+                return network, value
+    return None
 
 
 def settings_limits() -> Limits:
@@ -129,6 +143,7 @@ def load_table() -> PolicyTable:
             table.blocked_networks.append((ipaddress.ip_network(block.target, strict=False), block.note))
         else:
             table.blocked_keys[block.target] = block.note
+    table.blocked_networks.sort(key=lambda item: item[0].prefixlen, reverse=True)
     return table
 
 
@@ -189,5 +204,5 @@ book = PolicyBook()
 
 def announce_change() -> None:
     """Tell every process the tables changed (called from model signals, in sync code)."""
-    book.changed_here()
-    shared_redis.incr_sync(VERSION_KEY)
+    shared_redis.incr_sync(VERSION_KEY)  # first: a process that misses the signal still sees this
+    broadcast.announce(POLICIES)  # runs book.changed_here here and in every other process

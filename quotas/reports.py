@@ -88,7 +88,8 @@ def _clean(row: dict[str, Any]) -> dict[str, Any]:
 
 
 def usage_by(dimension: str, usage: UsageFilter, limit: int | None = None, order: str = "-total") -> list[dict[str, Any]]:
-    """One row per IP, key, model, endpoint or day, with request, error and token sums."""
+    """One row per IP, key, model, endpoint or day, with request, error and token sums; largest
+    first by tokens ("-total"), by requests ("-requests") or in subject order ("subject")."""
     column = DIMENSIONS[dimension]
     rows = usage.queryset().values(column).annotate(**ALIASED)
     if dimension != "ip":
@@ -96,6 +97,8 @@ def usage_by(dimension: str, usage: UsageFilter, limit: int | None = None, order
     rows = [_clean({"subject": row.pop(column), **row}) for row in rows]
     if order == "subject":
         rows.sort(key=lambda r: r["subject"])
+    elif order == "-requests":
+        rows.sort(key=lambda r: (r["requests"], r["total_tokens"]), reverse=True)
     else:
         rows.sort(key=lambda r: (r["total_tokens"], r["requests"]), reverse=True)
     return rows[:limit] if limit else rows

@@ -1,4 +1,5 @@
-"""What the relay adds to daphne's HTTP server: early body limits, header limits, graceful shutdown.
+"""What the relay adds to daphne's HTTP server: early body limits, header limits, graceful shutdown,
+and the reason phrase of every status the relay sends (Twisted lacks 429, 422, 431, ...).
 
 Daphne has no extension points for these, so `install()` swaps in subclasses and methods when the
 application is loaded by daphne (daphne and Twisted are pinned in requirements.txt; tests/e2e cover
@@ -8,6 +9,7 @@ each hook; tests/unit/test_library_guards.py fails when the code they rely on ch
 from __future__ import annotations
 
 import sys
+from http import HTTPStatus
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -31,11 +33,28 @@ def install() -> bool:
     http.HTTPChannel.totalHeadersSize = settings.MAX_HEADER_BYTES
     http.HTTPChannel.maxHeaders = settings.MAX_HEADER_COUNT
     shutdown.install(server.Server)
+    register_reason_phrases()
     from relay_site.daphne_patches import stop_form_parsing
 
     stop_form_parsing()
     verify()
     return True
+
+
+# Statuses the relay may send that neither Twisted nor Python's http.HTTPStatus names.
+EXTRA_REASON_PHRASES = {499: "Client Closed Request", 529: "Overloaded"}  # 529: Anthropic's overloaded_error
+
+
+def register_reason_phrases() -> None:
+    """Twisted writes the status line from its own table (`twisted.web.http.RESPONSES`, read by
+    `Request.setResponseCode`), which has no 429, 422, 431 and others: daphne then sends
+    `HTTP/1.1 429 Unknown Status`. Fill the gaps from Python's table (the IANA registry)."""
+    from twisted.web import http
+
+    for status in HTTPStatus:
+        http.RESPONSES.setdefault(status.value, status.phrase.encode("ascii"))
+    for code, phrase in EXTRA_REASON_PHRASES.items():
+        http.RESPONSES.setdefault(code, phrase.encode("ascii"))
 
 
 def verify() -> None:
@@ -59,6 +78,8 @@ def verify() -> None:
         problems.append("header limits (twisted.web.http.HTTPChannel)")
     if not getattr(server.Server, "_relay_graceful", False):
         problems.append("graceful shutdown (daphne.server.Server)")
+    if http.RESPONSES.get(429) != b"Too Many Requests":
+        problems.append("reason phrases (twisted.web.http.RESPONSES)")
     if problems:
         raise ImproperlyConfigured(
             "The relay's daphne hooks are not in effect: " + "; ".join(problems)

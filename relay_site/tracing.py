@@ -10,6 +10,7 @@ import time
 from typing import Any, Awaitable, Callable
 
 from api.observability import loop_monitor, metrics, request_trace
+from core import broadcast
 
 Scope = dict[str, Any]
 Message = dict[str, Any]
@@ -30,6 +31,7 @@ class TracingMiddleware:
             return
         if not self.watching_loop:
             loop_monitor.ensure_started()
+            broadcast.ensure_listening()  # cache signals from other processes (core/broadcast.py)
             self.watching_loop = True
         incoming = None
         for name, value in scope["headers"]:

@@ -97,6 +97,8 @@ class RelayView(APIView):
                 parse_error = error
             else:
                 estimate = await _model_to_run(estimate, request.path)
+        if estimate.model and not self.call.model:
+            self.call.model = estimate.model  # so a refusal (429, 403, 413) is recorded with its model
         self.admission = await limits.admit(self.call, estimate)
         if parse_error is not None:
             raise parse_error

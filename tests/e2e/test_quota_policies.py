@@ -64,3 +64,16 @@ def test_a_changed_policy_takes_effect_in_every_process(limited_relays, sim):
         while caller.chat(relay, max_tokens=1).headers.get("x-ratelimit-limit-requests") != "3":
             assert time.monotonic() < deadline
             time.sleep(0.05)  # polling with a deadline
+
+
+def test_a_refused_call_is_recorded_with_the_model_it_asked_for(limited_relays, sim):
+    from tests.relay_operator import usage_of, wait_for_rows
+
+    caller = Client(limited_relays)
+    manage(limited_relays[0], "quota", "policy", f"one-rpm-{uuid.uuid4().hex[:8]}", "--rpm", "1",
+           "--assign", f"key:{caller.fingerprint}")
+    deadline = time.monotonic() + 10
+    while caller.chat(max_tokens=1).status_code != 429:  # the policy reaches the process, then refuses
+        assert time.monotonic() < deadline
+    rows = wait_for_rows(lambda: [r for r in usage_of(limited_relays[0], caller.fingerprint) if r["status"] == 429], 1)
+    assert rows and {row["model"] for row in rows} == {"gpt-4o-mini"}

@@ -54,4 +54,4 @@ def test_usage_pages_find_relay_keys_by_the_fingerprint_usage_is_recorded_under(
     team = QuotaPolicy.objects.create(name="team")
     key, secret = relay_key("labelled", team)
     assert relay_keys_by_fingerprint()[fingerprint(secret)] == {
-        "id": key.pk, "name": "labelled", "policy": "team", "enabled": True}
+        "id": key.pk, "name": "labelled", "policy": "team", "enabled": True, "kind": "relay"}

@@ -91,6 +91,6 @@ def test_the_quota_command_creates_assigns_blocks_and_unblocks():
     assert QuotaPolicy.objects.get(name="team").requests_per_minute is None
     run("quota", "block", "ip", "203.0.113.5", "--reason", "abuse")
     assert BlockedClient.objects.get().note == "abuse"
-    assert "Removed 1 block" in run("quota", "unblock", "ip", "203.0.113.5")[0]
+    assert "Unblocked ip 203.0.113.5/32" in run("quota", "unblock", "ip", "203.0.113.5")[0]
     with pytest.raises(CommandError):
         run("quota", "assign", "key", "not a fingerprint!", "team")

@@ -33,6 +33,7 @@ GUARDED = [
     ("twisted.web.http", "Request.handleContentChunk", "6e942756afb787b4", "relay_site/body_limits.py overrides it"),
     ("twisted.web.http", "HTTPChannel.lineReceived", "b77ec6f21116e827", "relay_site/body_limits.py reads channel._path"),
     ("twisted.web.http", "HTTPChannel.headerReceived", "c5cb8e0dd2fe0b44", "relay_site/daphne_hooks.py sets totalHeadersSize, maxHeaders"),
+    ("twisted.web.http", "Request.setResponseCode", "1f3fdd8f61d45cac", "relay_site/daphne_hooks.py fills RESPONSES (reason phrases)"),
 ]
 
 

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from core.identity import fingerprint
 from keys import crypto
+from keys.checks import GENERATE
 from core import audit
 from keys.models import UpstreamKey
 
@@ -33,7 +34,7 @@ class Command(BaseCommand):
         try:
             upstream.set_secret(secret)
         except crypto.EncryptionUnavailable as error:
-            raise CommandError(f"{error} See `manage.py check` for how to set it.") from None
+            raise CommandError(f"{error} {GENERATE}") from None
         with transaction.atomic():
             user = audit.actor(options["by"])
             upstream.save()

@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 from django.utils.dateparse import parse_date, parse_datetime
 
-from core import audit
+from core import audit, known_models
 from keys.models import RelayKey, parse_model_list
 from quotas.models import QuotaPolicy
 
@@ -64,4 +65,22 @@ class Command(BaseCommand):
             f'Created relay key "{relay_key.name}" (id {relay_key.pk}, prefix {relay_key.prefix}). '
             "Store the key below now: it cannot be shown again."
         )
+        for warning in (_mode_warning(), known_models.warning(relay_key.model_list())):
+            if warning:
+                self.stderr.write(self.style.WARNING(warning))
         return key
+
+
+def _mode_warning() -> str:
+    """Why the new key would be refused as things stand ("" when it will work)."""
+    from keys.models import UpstreamKey
+
+    if settings.RELAY_AUTH_MODE == "passthrough":
+        return ("Warning: RELAY_AUTH_MODE is passthrough (the default), so the relay takes every bearer token "
+                "for a 1min.ai key and this relay key will be refused (401). Set RELAY_AUTH_MODE=managed "
+                "(relay keys only) or both (relay keys and 1min.ai keys), set RELAY_ENCRYPTION_KEY, add a 1min.ai "
+                "key with `manage.py add_upstream_key`, and restart the relay. See docs/relay-keys.md.")
+    if not UpstreamKey.objects.filter(enabled=True).exists():
+        return ("Warning: the upstream pool has no enabled 1min.ai key, so calls with this relay key will fail "
+                "until you add one with `manage.py add_upstream_key`.")
+    return ""

@@ -5,7 +5,7 @@ from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from core import audit
+from core import audit, known_models
 from quotas.models import BlockedClient, ClientOverride, QuotaPolicy, normalise_target
 
 FIELDS = {
@@ -64,6 +64,9 @@ class Command(BaseCommand):
                 setattr(policy, field, None if value == "inherit" else int(value))
         if options["models"] is not None:
             policy.allowed_models = "\n".join(m.strip() for m in options["models"].split(",") if m.strip())
+            warning = known_models.warning(policy.allowed_models.splitlines())
+            if warning:
+                self.stderr.write(warning)
         if options["default"] and not policy.is_default:
             QuotaPolicy.objects.filter(is_default=True).update(is_default=False)
             policy.is_default = True
@@ -98,8 +101,12 @@ class Command(BaseCommand):
         return f"Done! {override} now uses policy {policy.name}."
 
     def _unassign(self, options) -> str:
-        deleted = self._delete(ClientOverride.objects.filter(kind=options["kind"], target=self._target(options)))
-        return f"Done! Removed {deleted} override(s)."
+        target = self._target(options)
+        deleted = self._delete(ClientOverride.objects.filter(kind=options["kind"], target=target))
+        if not deleted:
+            raise CommandError(f"{options['kind']} {target} has no policy of its own (no override to remove); "
+                               "it follows the default policy or a wider network's.")
+        return f"Done! Removed the override of {options['kind']} {target}; it follows the default policy."
 
     def _delete(self, rows) -> int:
         rows = list(rows)
@@ -116,5 +123,9 @@ class Command(BaseCommand):
         return f"Done! Blocked {block}."
 
     def _unblock(self, options) -> str:
-        deleted = self._delete(BlockedClient.objects.filter(kind=options["kind"], target=self._target(options)))
-        return f"Done! Removed {deleted} block(s)."
+        target = self._target(options)
+        deleted = self._delete(BlockedClient.objects.filter(kind=options["kind"], target=target))
+        if not deleted:
+            raise CommandError(f"{options['kind']} {target} is not blocked (no block with that exact target; "
+                               "a wider network's block is lifted by naming that network).")
+        return f"Done! Unblocked {options['kind']} {target}."

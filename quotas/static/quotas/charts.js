@@ -62,7 +62,13 @@
                                   cx: x(i), cy: y(r[field] || 0), r: 3, fill: colour}, svg);
         el("title", {}, point, r.label + ": " + (r[field] || 0) + " " + field.replace("_", " "));
       });
-      el("text", {"class": "legend", x: PAD.left + 4 + n * 120, y: PAD.top + 10, fill: colour}, svg, field.replace("_", " "));
+      // A swatch and the name in the line's colour; set as a style, which the admin's stylesheet
+      // (text fill) cannot override as it does a plain fill attribute.
+      var key = el("g", {"class": "legend", "data-field": field}, svg);
+      el("rect", {"class": "legend-swatch", x: PAD.left + 4 + n * 120, y: PAD.top + 2, width: 12, height: 8,
+                  style: "fill: " + colour}, key);
+      el("text", {"class": "legend-label", x: PAD.left + 20 + n * 120, y: PAD.top + 10, style: "fill: " + colour},
+         key, field.replace("_", " "));
     });
   }
 
