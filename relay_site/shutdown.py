@@ -54,6 +54,11 @@ async def shut_down(server) -> None:
     started = time.monotonic()
     for port in getattr(server, "relay_ports", []):
         port.stopListening()
+    for protocol in _running(server):
+        # A WebSocket (the admin's live view) never ends by itself: "going away" now, so it does
+        # not hold the process for the whole grace period; the page reconnects to another process.
+        if hasattr(protocol, "serverClose"):
+            protocol.serverClose(code=1001)
     grace = settings.SHUTDOWN_GRACE_SECONDS
     logger.info(
         "shutdown: stopped accepting connections; %d request(s) in flight, grace %gs",
