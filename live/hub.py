@@ -19,6 +19,7 @@ from live.window import LiveWindow
 IDLE_SECONDS = 60.0
 # Seconds between attempts to join the group when the layer (Redis) refuses.
 RETRY_SECONDS = 2.0
+REJOIN_SECONDS = 3600.0
 LABELS_SECONDS = 10.0  # how long the key names are reused before being read again
 logger = logging.getLogger(__name__)
 
@@ -32,7 +33,6 @@ class Hub:
         self.task: asyncio.Task | None = None
         self.polled_at = 0.0
         self.error: str | None = None
-        self.subscribed = asyncio.Event()
         self._labels: dict[str, dict] = {}
         self._labels_at: float | None = None
 
@@ -56,7 +56,6 @@ class Hub:
     def _ensure_running(self) -> None:
         task, loop = self.task, asyncio.get_running_loop()
         if task is None or task.done() or task.get_loop() is not loop:
-            self.subscribed = asyncio.Event()
             self.task = loop.create_task(self._listen(), name="live-hub")
 
     async def _listen(self) -> None:
@@ -66,9 +65,12 @@ class Hub:
             try:
                 channel = await layer.new_channel("live-hub.")
                 await layer.group_add(GROUP, channel)
+                joined = self.clock()
                 self.error = None
-                self.subscribed.set()
                 while not self._idle():
+                    if self.clock() - joined > REJOIN_SECONDS:  # layers expire group members (a day)
+                        await layer.group_add(GROUP, channel)
+                        joined = self.clock()
                     # Never a timeout on receive() itself: channels-redis drops a channel whose
                     # receive was cancelled, so one receive stays pending across idle checks.
                     receiving = receiving or asyncio.ensure_future(layer.receive(channel))

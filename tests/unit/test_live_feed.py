@@ -164,3 +164,32 @@ def test_a_layer_that_is_down_costs_a_batch_and_one_log_line(settings, caplog):
             clock.now += 1
     assert len([r for r in caplog.records if "could not publish" in r.message]) == 1
     assert feed.calls == []  # dropped, not piling up
+
+
+def test_a_published_batch_reaches_a_watching_hub_through_the_channel_layer(settings):
+    from channels.layers import InMemoryChannelLayer
+
+    from live.hub import Hub
+
+    settings.LIVE_PUBLISH_SECONDS = 0.25
+
+    async def scenario():
+        layer = InMemoryChannelLayer()
+        hub, feed = Hub(layer), Feed()
+        hub._labels_at = hub.clock()  # key names are not this test's subject (no database here)
+        changed = hub.watch()
+        for _ in range(200):  # the hub joins the group on its own task
+            if layer.groups.get(GROUP):
+                break
+            await asyncio.sleep(0.005)
+        feed.add(call(status=503))
+        assert await Publisher(feed, layer).publish_once()
+        await asyncio.wait_for(changed.wait(), timeout=2)
+        snapshot = await hub.snapshot()
+        hub.unwatch(changed)
+        hub.task.cancel()
+        return snapshot
+
+    snapshot = asyncio.run(scenario())
+    assert snapshot["totals"]["requests"] == 1 and snapshot["totals"]["errors"] == 1
+    assert snapshot["recent"][0]["status"] == 503 and snapshot["following"] is True
