@@ -20,6 +20,10 @@ def may_watch(user) -> bool:
 
 
 class LiveConsumer(AsyncWebsocketConsumer):
+    # No channel of its own on the layer: snapshots come from this process's hub, which follows the
+    # group once for every watcher. (An alias that names no layer gives None; with a per-socket
+    # channel, a Redis outage would fail the handshake instead of showing on the page.)
+    channel_layer_alias = "live-view-needs-no-layer"
     sender: asyncio.Task | None = None
     changed: asyncio.Event | None = None
 

@@ -247,3 +247,18 @@ def non_staff_session(relay: RelayProcess) -> str:
         "s[SESSION_KEY] = str(u.pk); s[BACKEND_SESSION_KEY] = 'django.contrib.auth.backends.ModelBackend'; "
         "s[HASH_SESSION_KEY] = u.get_session_auth_hash(); s.create(); print(s.session_key)"))
     return result.stdout.strip().splitlines()[-1]
+
+
+def test_with_the_channel_layer_down_the_api_serves_and_the_page_says_so(relay_factory, sim):
+    relay = relay_factory(REDIS_URL=f"redis://127.0.0.1:{free_port()}/0")  # nothing listens there
+    admin = admin_client(relay)
+    try:
+        with open_socket(relay, admin.cookies["sessionid"]) as watcher:
+            key = fresh_key()
+            for _ in range(8):
+                chat(relay, key)
+            wait_until(lambda: json.loads(watcher.recv(timeout=5))["problem"], 10, "the page was not told")
+        wait_until(lambda: "could not publish" in relay.logs(), 10, "the publisher's failure was not logged")
+        assert relay.logs().count("could not publish") == 1  # once a minute, not once a batch
+    finally:
+        admin.close()
