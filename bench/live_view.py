@@ -2,9 +2,9 @@
 
 `python -m bench.live_view [--quick] [--rounds 3]` starts the simulator and two relays pinned to
 CPU 0, one with LIVE_VIEW=false and one as served (LIVE_VIEW on, LIVE_PUBLISH_SECONDS default)
-with one staff WebSocket watcher connected and reading every snapshot; the simulator, the load
-generator and the watcher run on CPU 1. Rounds alternate between the two so machine noise hits
-both alike; the median per load is reported. Writes bench/reports/live-view.md (and .json).
+with one staff WebSocket watcher (its own process) reading every snapshot; the simulator, the load
+generator and the watcher run on CPU 1. Both get the same constant request rates; rounds alternate
+between the two so machine noise hits both alike; the median per load is reported. Writes bench/reports/live-view.md (and .json).
 """
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ import asyncio
 import json
 import os
 import statistics
+import signal
 import subprocess
+import sys
 import tempfile
-import threading
 import uuid
 from datetime import datetime, timezone
 from pathlib import Path
@@ -37,9 +38,10 @@ TARGET_PERCENT = 5.0
 
 
 class Watcher:
-    """A staff WebSocket on the live view, reading every snapshot on a thread (CPU 1, like the load)."""
+    """A staff WebSocket on the live view reading every snapshot, in its own process on CPU 1 (so it
+    takes no GIL time from the load generator); its CPU is counted as the bench's, not the relay's."""
 
-    def __init__(self, relay: procs.Proc) -> None:
+    def __init__(self, relay: procs.Proc, workdir: Path) -> None:
         username, password = f"bench-{uuid.uuid4().hex[:8]}", uuid.uuid4().hex
         subprocess.run([procs.PY, "manage.py", "createsuperuser", "--noinput", "--username", username,
                         "--email", "bench@example.com"], cwd=procs.ROOT, check=True, capture_output=True,
@@ -51,22 +53,41 @@ class Watcher:
             admin.post("/admin/login/", data={"username": username, "password": password,
                                               "csrfmiddlewaretoken": token, "next": "/admin/"})
             session = admin.cookies["sessionid"]
-        self.socket = connect(f"ws://127.0.0.1:{relay.port}/admin/live/socket", origin=relay.url,
-                              additional_headers={"Cookie": f"sessionid={session}"})
-        self.snapshots = 0
-        self.thread = threading.Thread(target=self._read, daemon=True)
-        self.thread.start()
+        self.count_path = workdir / "watcher-count"
+        self.proc = subprocess.Popen([procs.PY, "-m", "bench.live_view", "--watch", str(relay.port), session,
+                                      str(self.count_path)], cwd=procs.ROOT)
+        psutil.Process(self.proc.pid).cpu_affinity(HELPER_CPU)
+        self.process = psutil.Process(self.proc.pid)
 
-    def _read(self) -> None:
-        try:
-            for _ in self.socket:
-                self.snapshots += 1
-        except Exception:  # noqa: BLE001 - closed at the end of the run
-            pass
+    def cpu_seconds(self) -> float:
+        times = self.process.cpu_times()
+        return times.user + times.system
 
-    def close(self) -> None:
-        self.socket.close()
-        self.thread.join(timeout=5)
+    def close(self) -> int:
+        """Stop watching; the number of snapshots it received."""
+        self.proc.send_signal(signal.SIGTERM)
+        self.proc.wait(timeout=10)
+        return int(self.count_path.read_text() or 0) if self.count_path.exists() else 0
+
+
+def watch(port: str, session: str, count_path: str) -> None:
+    """The watcher process: read snapshots until SIGTERM, then write how many arrived."""
+    received = 0
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(SystemExit))
+    try:
+        with connect(f"ws://127.0.0.1:{port}/admin/live/socket", origin=f"http://127.0.0.1:{port}",
+                     additional_headers={"Cookie": f"sessionid={session}"}) as socket:
+            for _ in socket:
+                received += 1
+    except SystemExit:
+        pass
+    finally:
+        Path(count_path).write_text(str(received))
+
+
+# Constant offered rates, so both set-ups serve the same requests per second: CPU per request is
+# then compared like for like (a saturated run's CPU per request moves with its throughput).
+LOADS = {"chat, 100 req/s": ("chat", 100), "chat, 250 req/s": ("chat", 250), "stream, 100 req/s": ("stream", 100)}
 
 
 async def measure(quick: bool, rounds: int, workdir: Path) -> tuple[dict[str, dict[str, list[dict]]], int]:
@@ -78,10 +99,11 @@ async def measure(quick: bool, rounds: int, workdir: Path) -> tuple[dict[str, di
     results: dict[str, dict[str, list[dict]]] = {label: {} for label in SETUPS}
     relays = {label: procs.relay(f"relay-live-{flag}", {**env, "LIVE_VIEW": flag}, workdir, RELAY_CPU).start()
               for label, flag in SETUPS.items()}
-    watcher = Watcher(relays["live view on, 1 watcher"])
+    watcher = Watcher(relays["live view on, 1 watcher"], workdir)
+    snapshots = 0
     try:
         async with loadgen.client() as http:
-            bench = Bench(http, sim, [sim])
+            bench = Bench(http, sim, [sim, watcher])
             endpoints = {}
             for label, relay in relays.items():
                 url = f"{relay.url}/v1/chat/completions"
@@ -91,20 +113,19 @@ async def measure(quick: bool, rounds: int, workdir: Path) -> tuple[dict[str, di
                                                            stream=True), relay, lambda body: body.endswith(b"data: [DONE]\n\n"))
                 for ep in (chat, stream):  # warm-up: imports, the model list, pools
                     await bench.measure(ep, connections=4, duration=2 * d)
-                endpoints[label] = {"chat, 1 connection": (chat, 1, 6 * d), "chat, 64 connections": (chat, 64, 8 * d),
-                                    "stream, 64 connections": (stream, 64, 8 * d)}
+                endpoints[label] = {"chat": chat, "stream": stream}
             for n in range(rounds):
                 # Alternating the order too, so drift in the machine's load favours neither.
                 for label in (list(SETUPS) if n % 2 == 0 else list(reversed(SETUPS))):
-                    for load, (ep, connections, duration) in endpoints[label].items():
-                        run = await bench.measure(ep, connections=connections, duration=duration)
+                    for load, (name, rate) in LOADS.items():
+                        run = await bench.measure(endpoints[label][name], rate=rate, duration=8 * d)
                         results[label].setdefault(load, []).append(run)
     finally:
-        watcher.close()
+        snapshots = watcher.close()
         for relay in relays.values():
             relay.stop()
         sim.stop()
-    return results, watcher.snapshots
+    return results, snapshots
 
 
 def median(runs: list[dict], field: str) -> float:
@@ -160,8 +181,8 @@ def report(results: dict[str, dict[str, list[dict]]], snapshots: int, quick: boo
         "",
         "`python -m bench.live_view" + (" --quick" if quick else "") + f" --rounds {rounds}`: two daphne processes "
         "pinned to CPU 0 (one with `LIVE_VIEW=false`, one as served with one staff WebSocket watcher reading every "
-        "snapshot), the simulator, the load generator and the watcher on CPU 1; a one-line chat, non-streaming and "
-        f"streaming. Rounds alternate between the two set-ups; medians of {rounds} rounds. CPU per request is the "
+        "snapshot, in its own process), the simulator, the load generator and the watcher on CPU 1; a one-line chat, "
+        f"non-streaming and streaming, at the same constant rates for both. Rounds alternate between the two set-ups; medians of {rounds} rounds. CPU per request is the "
         "server process's own CPU time divided by the requests answered. Load average at the end: "
         f"{', '.join(f'{x:.2f}' for x in os.getloadavg())}; {os.cpu_count()} CPUs.",
         "",
@@ -198,6 +219,9 @@ def report(results: dict[str, dict[str, list[dict]]], snapshots: int, quick: boo
 
 
 def main() -> None:
+    if sys.argv[1:2] == ["--watch"]:
+        watch(*sys.argv[2:5])
+        return
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="shorter runs (a smoke test of the bench)")
     parser.add_argument("--rounds", type=int, default=3)

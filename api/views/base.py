@@ -43,7 +43,7 @@ class RelayView(APIView):
         self.headers = self.default_response_headers
         self.call = CallContext(endpoint=self.endpoint or request.path, client_ip=client_ip(request))
         self.call.on_finish(metrics.record_call)
-        if settings.LIVE_VIEW:
+        if settings.LIVE_VIEW and request.path.startswith("/v1/"):  # API calls, not probes or scrapes
             self.call.on_finish(live_feed.record_call)  # appends a tuple; published in batches
         request_trace.attach_call(self.call)
         self.admission: limits.Admission | None = None

@@ -146,6 +146,7 @@ def test_a_staff_browser_sees_each_call_within_a_second(relay, sim):
     try:
         log_in(browser, relay.url, username, password)
         wait_until(lambda: browser.evaluate(MODE) == "websocket", 10, "the page never went live")
+        assert httpx.get(f"{relay.url}/healthz").status_code == 200  # a probe, not an API call: not shown
         key = fresh_key()
         for n in range(1, 4):
             chat(relay, key)
@@ -155,8 +156,9 @@ def test_a_staff_browser_sees_each_call_within_a_second(relay, sim):
             assert time.monotonic() - answered < 1.0, f"call {n} took over a second to show"
         tiles = browser.evaluate("""({requests: Number(document.getElementById('tile-requests').textContent),
             endpoint: !!document.querySelector('#live-endpoints tr[data-endpoint="chat.completions"]'),
+            probe: !!document.querySelector('#live-endpoints tr[data-endpoint="healthz"]'),
             html: document.documentElement.outerHTML})""")
-        assert tiles["requests"] >= 3 and tiles["endpoint"]
+        assert tiles["requests"] >= 3 and tiles["endpoint"] and not tiles["probe"]
         assert key not in tiles["html"]  # a fingerprint's prefix, never the key
         requested = browser.requested_urls()
         assert any(url.endswith("/static/live/live.js") for url in requested)
