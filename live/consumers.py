@@ -11,8 +11,6 @@ from live.hub import hub
 
 # Rates decay with no traffic: the page gets a fresh snapshot at least this often.
 REFRESH_SECONDS = 2.0
-# Close code for a refused handshake-time user (sent only when the socket had been accepted).
-FORBIDDEN = 4403
 
 
 def may_watch(user) -> bool:
