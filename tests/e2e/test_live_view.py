@@ -196,7 +196,8 @@ def test_a_watcher_on_one_process_sees_calls_made_to_another(relay_factory, sim)
             raise
         pytest.skip(f"Redis at {REDIS_URL} does not answer: {error}")
     shared = {"REDIS_URL": REDIS_URL, "CACHE_KEY_PREFIX": f"relay-live-{uuid.uuid4().hex[:8]}"}
-    a, b = relay_factory(**shared), relay_factory(**shared)
+    a = relay_factory(**shared)
+    b = relay_factory(**shared, DATABASE_URL=a.env["DATABASE_URL"])  # one migration, not two
     admin = admin_client(a)
     try:
         with open_socket(a, admin.cookies["sessionid"]) as watcher:
