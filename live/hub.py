@@ -105,7 +105,7 @@ class Hub:
 
         def key_label(fp: str) -> str:
             known = labels.get(fp)
-            return known["name"] if known and known.get("name") else f"key {fp[:10]}…"
+            return known["name"] if known and known.get("name") else f"key {fp[:8]}…"
 
         return {**self.window.snapshot(key_label), "following": self.error is None, "problem": self.error}
 

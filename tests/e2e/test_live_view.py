@@ -34,7 +34,7 @@ MODE = "document.getElementById('live-mode').dataset.mode"
 
 
 def key_label(key: str) -> str:
-    return f"key {fingerprint(key)[:10]}"
+    return f"key {fingerprint(key)[:8]}"
 
 
 def wait_until(check, timeout: float, what: str):

@@ -24,7 +24,7 @@
   function cell(row, value, cls) {
     var td = document.createElement("td");
     td.textContent = value;
-    if (cls) { td.className = cls; }
+    if (cls) { td.className = cls; td.title = value; }
     row.appendChild(td);
   }
 
@@ -74,7 +74,7 @@
       tr.className = "live-row" + (r.error ? " error" : "") + (r.status === 429 ? " limited" : "") + (seen[id] ? "" : " fresh");
       tr.dataset.status = r.status;
       now[id] = true;
-      cell(tr, new Date(r.time * 1000).toISOString().slice(11, 23));
+      cell(tr, new Date(r.time * 1000).toISOString().slice(11, 19));
       cell(tr, r.endpoint);
       cell(tr, r.client_ip);
       cell(tr, r.key || "–", "key");
