@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import socket
 import threading
 import time
@@ -13,7 +14,7 @@ import httpx
 import openai
 import pytest
 import redis
-from websockets.exceptions import InvalidStatus
+from websockets.exceptions import ConnectionClosed, InvalidStatus
 from websockets.sync.client import connect
 
 from core.identity import fingerprint
@@ -263,5 +264,24 @@ def test_with_the_channel_layer_down_the_api_serves_and_the_page_says_so(relay_f
             wait_until(lambda: json.loads(watcher.recv(timeout=5))["problem"], 10, "the page was not told")
         wait_until(lambda: "could not publish" in relay.logs(), 10, "the publisher's failure was not logged")
         assert relay.logs().count("could not publish") == 1  # once a minute, not once a batch
+    finally:
+        admin.close()
+
+
+def test_an_open_live_view_does_not_hold_a_shutting_down_process(relay_factory, sim):
+    relay = relay_factory(SHUTDOWN_GRACE_SECONDS="30")
+    admin = admin_client(relay)
+    try:
+        with open_socket(relay, admin.cookies["sessionid"]) as watcher:
+            watcher.recv(timeout=5)
+            stopping = time.monotonic()
+            relay.proc.send_signal(signal.SIGTERM)
+            with pytest.raises(ConnectionClosed) as closed:
+                while True:
+                    watcher.recv(timeout=10)
+            assert closed.value.rcvd is not None and closed.value.rcvd.code == 1000, relay.logs()  # closed, not dropped
+            assert relay.proc.wait(timeout=15) == 0
+            assert time.monotonic() - stopping < 10, "the socket held the process through its grace period"
+        assert "shutdown: done" in relay.logs()  # the flush hooks ran: the shutdown did not fail
     finally:
         admin.close()
