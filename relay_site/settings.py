@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "api",
     "quotas",
     "keys",
+    "live",
 ]
 
 MIDDLEWARE = [
@@ -412,3 +413,7 @@ METRICS_TOKEN = env_str("METRICS_TOKEN")
 # /readyz fails when the model list is older than this (1min.ai unreachable for that long).
 READYZ_MODELS_MAX_AGE = env_int("READYZ_MODELS_MAX_AGE", 2 * MODEL_CACHE_SHARED_SECONDS + 600, minimum=1)
 READYZ_TIMEOUT = env_float("READYZ_TIMEOUT", 3.0)
+# The admin's live view (live/, docs/live-view.md): off, the API records nothing for it and its
+# WebSocket refuses everyone. Each process sends what changed to the others this often.
+LIVE_VIEW = env_bool("LIVE_VIEW", True)
+LIVE_PUBLISH_SECONDS = env_float("LIVE_PUBLISH_SECONDS", 0.25, minimum=0.05)

@@ -54,6 +54,15 @@ async def shut_down(server) -> None:
     started = time.monotonic()
     for port in getattr(server, "relay_ports", []):
         port.stopListening()
+    for protocol in _running(server):
+        # A WebSocket (the admin's live view) never ends by itself: closed now, so it does not hold
+        # the process for the whole grace period; the page polls, then reconnects to a live process.
+        # (autobahn lets a server send only 1000 or 3000-4999, not 1001 "going away".)
+        if hasattr(protocol, "serverClose"):
+            try:
+                protocol.serverClose(code=1000)
+            except Exception:  # noqa: BLE001 - a socket already closing must not stop the shutdown
+                logger.exception("shutdown: could not close a WebSocket")
     grace = settings.SHUTDOWN_GRACE_SECONDS
     logger.info(
         "shutdown: stopped accepting connections; %d request(s) in flight, grace %gs",

@@ -14,6 +14,7 @@ admin.site.index_title = "Relay administration"
 
 urlpatterns = [
     path("", RootView.as_view(), name="root"),
+    path("admin/live/", include("live.urls")),
     path("admin/", admin.site.urls),
     path("healthz", HealthView.as_view(), name="healthz"),
     path("readyz", ReadyView.as_view(), name="readyz"),
@@ -21,6 +22,6 @@ urlpatterns = [
     path("v1/", include("api.urls")),
     # The API docs' own assets (Swagger UI, Redoc), served by the relay: no CDN, no collectstatic.
     re_path(r"^static/(?P<path>drf_spectacular_sidecar/.*)$", serve, {"insecure": True}),
-    # The admin's and the usage dashboard's CSS and scripts, likewise (operators may be offline).
-    re_path(r"^static/(?P<path>(?:admin|quotas)/.*)$", serve, {"insecure": True}),
+    # The admin's, the usage dashboard's and the live view's CSS and scripts, likewise (operators may be offline).
+    re_path(r"^static/(?P<path>(?:admin|quotas|live)/.*)$", serve, {"insecure": True}),
 ]

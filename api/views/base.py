@@ -24,6 +24,7 @@ from api.request_schemas.text import ONLINE_SUFFIX
 from api.services import response_store
 from api.streaming import STREAM_HEADERS
 from keys.callers import Caller, resolve_caller
+from live import publisher as live_feed
 from quotas import limits, usage
 from quotas.client_identity import client_group, client_ip
 from quotas.token_estimate import TEXT_GENERATION_PATHS, Estimate, from_body, with_history
@@ -43,6 +44,8 @@ class RelayView(APIView):
         self.headers = self.default_response_headers
         self.call = CallContext(endpoint=self.endpoint or request.path, client_ip=client_ip(request))
         self.call.on_finish(metrics.record_call)
+        if settings.LIVE_VIEW and request.path.startswith("/v1/"):  # API calls, not probes or scrapes
+            self.call.on_finish(live_feed.record_call)  # appends a tuple; published in batches
         request_trace.attach_call(self.call)
         self.admission: limits.Admission | None = None
         try:
@@ -188,11 +191,16 @@ def _is_json(request) -> bool:
 async def _counted_open(frames: AsyncIterator[bytes], endpoint: str) -> AsyncIterator[bytes]:
     """Count the stream as open from its first frame until it ends, however it ends."""
     metrics.stream_opened(endpoint)
+    live = settings.LIVE_VIEW
+    if live:
+        live_feed.stream_opened(endpoint)
     try:
         async for frame in frames:
             yield frame
     finally:
         metrics.stream_closed(endpoint)
+        if live:
+            live_feed.stream_closed(endpoint)
         close = getattr(frames, "aclose", None)
         if close is not None:
             await close()

@@ -1,4 +1,5 @@
-"""Dependencies run one way: core imports no app; quotas on core; keys on core and quotas; api on all.
+"""Dependencies run one way: core imports no app; quotas on core; keys on core and quotas; live on
+those three (never api); api on all.
 
 Every import counts, including the lazy ones inside functions, and so do imports that pass through
 another package (quotas → relay_site.x → api is still quotas depending on api).
@@ -124,6 +125,13 @@ def test_the_walk_sees_lazy_and_indirect_imports():
 
 def test_no_layer_reaches_one_above_it():
     assert violations() == []
+
+
+def test_the_live_view_is_fed_by_the_api_and_imports_none_of_it():
+    # api feeds live (a finish hook, the stream counter); live must never reach back into api.
+    assert "live.publisher" in reachable("api.views.base")
+    assert "live" in MAY_NOT_REACH["core"] and "api" in MAY_NOT_REACH["live"]
+    assert not any(m.startswith("api.") for name in modules() if name.startswith("live") for m in reachable(name))
 
 
 def test_core_exists_and_holds_the_shared_parts():

@@ -34,6 +34,7 @@ GUARDED = [
     ("twisted.web.http", "HTTPChannel.lineReceived", "b77ec6f21116e827", "relay_site/body_limits.py reads channel._path"),
     ("twisted.web.http", "HTTPChannel.headerReceived", "c5cb8e0dd2fe0b44", "relay_site/daphne_hooks.py sets totalHeadersSize, maxHeaders"),
     ("twisted.web.http", "Request.setResponseCode", "1f3fdd8f61d45cac", "relay_site/daphne_hooks.py fills RESPONSES (reason phrases)"),
+    ("channels.consumer", "AsyncConsumer.__call__", "e52238720872dbc3", "live/consumers.py names no layer so a socket gets no channel of its own"),
 ]
 
 

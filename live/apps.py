@@ -1,0 +1,7 @@
+"""The live view app."""
+from django.apps import AppConfig
+
+
+class LiveConfig(AppConfig):
+    name = "live"
+    verbose_name = "Live view"
