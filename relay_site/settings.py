@@ -16,6 +16,7 @@ from relay_site.env import (
     env_int,
     env_list,
     env_str,
+    sentinel_layer_host,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -165,7 +166,8 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{CACHE_KEY_PREFIX}:layer"},
+            "CONFIG": {"hosts": [sentinel_layer_host(REDIS_URL, REDIS_SENTINELS) if REDIS_SENTINELS else REDIS_URL],
+                       "prefix": f"{CACHE_KEY_PREFIX}:layer"},
         }
     }
 else:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import time
 from urllib.parse import urlsplit
 
 import httpx
@@ -12,6 +13,7 @@ import pytest
 import redis
 
 from tests.conftest import TEST_KEY
+from tests.relay_operator import fresh_ip, manage
 from tests.relay_process import free_port
 
 needs_redis = pytest.mark.skipif(
@@ -49,16 +51,19 @@ def sentinel(tmp_path, sim):
         proc.wait(timeout=10)
 
 
-def chat(relay) -> httpx.Response:
+def chat(relay, ip: str = "") -> httpx.Response:
     return httpx.post(f"{relay.url}/v1/chat/completions", json=CHAT, timeout=30,
-                      headers={"Authorization": f"Bearer {TEST_KEY}"})
+                      headers={"Authorization": f"Bearer {TEST_KEY}", **({"X-Forwarded-For": ip} if ip else {})})
 
 
 @needs_redis
 def test_relays_find_redis_through_sentinel_and_share_limits(relay_factory, sentinel, sim):
     db = urlsplit(os.environ["REDIS_URL"]).path.strip("/") or "0"
     settings = {"REDIS_URL": f"redis://{SERVICE}/{db}", "REDIS_SENTINELS": f"127.0.0.1:{sentinel}",
-                "RATE_LIMIT_REQUESTS_PER_MINUTE": "3", "RATE_LIMIT_FAIL_MODE": "closed"}
+                "RATE_LIMIT_REQUESTS_PER_MINUTE": "3", "RATE_LIMIT_FAIL_MODE": "closed",
+                # Only a cross-process signal (the channel layer, through Sentinel too) can make a
+                # block show within seconds: the policy table is otherwise re-read every 10 minutes.
+                "QUOTA_POLICY_REFRESH_SECONDS": "600", "TRUSTED_PROXIES": "127.0.0.1/32,::1/128"}
     first = relay_factory(**settings)
     second = relay_factory(**settings, CACHE_KEY_PREFIX=first.env["CACHE_KEY_PREFIX"])
     # Alternating processes: only counters kept in the one Redis can refuse the fourth call.
@@ -72,3 +77,11 @@ def test_relays_find_redis_through_sentinel_and_share_limits(relay_factory, sent
     assert ready.status_code == 200, ready.text
     for relay in (first, second):
         assert "unavailable" not in relay.logs().lower()
+
+    ip = fresh_ip()
+    manage(first, "quota", "block", "ip", ip, "--reason", "sentinel")
+    deadline = time.monotonic() + 5
+    for relay in (first, second):
+        while (answer := chat(relay, ip)).status_code != 403:
+            assert time.monotonic() < deadline, f"{relay.url} still answers {answer.status_code} for a blocked IP"
+            time.sleep(0.05)  # polling with a deadline
