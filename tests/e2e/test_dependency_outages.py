@@ -16,6 +16,7 @@ import pytest
 from core.identity import fingerprint
 from tests.conftest import TEST_KEY
 from tests.relay_process import RelayProcess, base_env, free_port
+from tests.socket_pipe import pipe
 
 AUTH = {"Authorization": f"Bearer {TEST_KEY}"}
 REDIS = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
@@ -61,22 +62,7 @@ class CuttableProxy:
             with self._lock:
                 self._conns += [client, upstream]
             for a, b in ((client, upstream), (upstream, client)):
-                threading.Thread(target=self._pipe, args=(a, b), daemon=True).start()
-
-    @staticmethod
-    def _pipe(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            source.settimeout(None)
-            while data := source.recv(65536):
-                sink.sendall(data)
-        except OSError:
-            pass
-        finally:
-            for s in (source, sink):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+                threading.Thread(target=pipe, args=(a, b), daemon=True).start()
 
     def cut(self) -> None:
         self.up.clear()

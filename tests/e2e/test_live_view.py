@@ -21,6 +21,7 @@ from core.identity import fingerprint
 from tests.chromium_cdp import Chromium, find_chromium
 from tests.relay_operator import admin_client, create_admin, fresh_key, manage
 from tests.relay_process import RelayProcess, free_port
+from tests.socket_pipe import pipe
 
 CHROMIUM = find_chromium()
 CI = os.environ.get("CI", "").lower() == "true"
@@ -87,22 +88,8 @@ class NoWebSocketProxy:
             return
         upstream = socket.create_connection(self.target)
         upstream.sendall(head)
-        threading.Thread(target=self._pump, args=(upstream, client), daemon=True).start()
-        self._pump(client, upstream)
-
-    @staticmethod
-    def _pump(source: socket.socket, sink: socket.socket) -> None:
-        try:
-            while chunk := source.recv(65536):
-                sink.sendall(chunk)
-        except OSError:
-            pass
-        finally:
-            for s in (source, sink):
-                try:
-                    s.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
+        threading.Thread(target=pipe, args=(upstream, client), daemon=True).start()
+        pipe(client, upstream)
 
     def close(self) -> None:
         self.listener.close()
