@@ -108,6 +108,8 @@ def _block(block: Any, role: str, param: str) -> None:
     elif kind == "tool_result" and role == "user":
         _text(block.get("tool_use_id"), f"{param}.tool_use_id")
         _tool_result_content(block.get("content"), f"{param}.content")
+        if block.get("is_error") is not None and not isinstance(block["is_error"], bool):
+            raise _fail("must be a boolean", f"{param}.is_error")
     elif kind == "document":
         raise _fail("`document` blocks (PDFs and other files) are not supported by this relay: 1min.ai's "
                     "chat takes text and images only; send the document's text as a `text` block", f"{param}.type")

@@ -83,6 +83,9 @@ def test_images_become_image_url_parts_wherever_they_stand():
     ({"tools": [{"name": "f"}]}, "tools.0.input_schema"),
     ({"tools": [{"name": "f", "input_schema": {}}], "tool_choice": {"type": "tool", "name": "g"}}, "tool_choice.name"),
     ({"tool_choice": {"type": "any"}}, "tool_choice: needs `tools`"),
+    ({"messages": [{"role": "user", "content": [{"type": "tool_result", "tool_use_id": "t", "content": "x",
+                                                  "is_error": "yes"}]}]}, "content.0.is_error: must be a boolean"),
+    ({"max_tokens": 2**40}, "max_tokens: must be a positive integer"),
 ])
 def test_bad_requests_are_refused_naming_the_field(fields, message):
     body = {k: v for k, v in request(**fields).items() if v is not None}
