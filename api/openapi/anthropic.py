@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 
+from api.openapi.base import NOT_BLANK_PATTERN
+
 ANTHROPIC_ERROR = {
     "type": "object",
     "description": "Anthropic's error envelope; every error of the Messages endpoints has this shape.",
@@ -66,13 +68,13 @@ TOOL = {
     "properties": {"name": {"type": "string"}, "description": {"type": "string"}, "input_schema": {"type": "object"}},
 }
 COMMON = {
-    "model": {"type": "string", "minLength": 1, "pattern": "\\S", "nullable": True, "description": "A 1min.ai model id (or an alias the relay maps to one). Omitted: DEFAULT_MODEL."},
+    "model": {"type": "string", "minLength": 1, "pattern": NOT_BLANK_PATTERN, "nullable": True, "description": "A 1min.ai model id (or an alias the relay maps to one). Omitted: DEFAULT_MODEL."},
     "messages": {"type": "array", "minItems": 1, "items": INPUT_MESSAGE},
     "system": {"nullable": True, "oneOf": [{"type": "string"}, {"type": "array", "items": TEXT_BLOCK}]},
     "tools": {"type": "array", "items": TOOL, "nullable": True},
     "tool_choice": {"type": "object", "nullable": True, "required": ["type"], "properties": {
         "type": {"type": "string", "enum": ["auto", "any", "tool", "none"]}, "name": {"type": "string"},
-        "disable_parallel_tool_use": {"type": "boolean"}}},
+        "disable_parallel_tool_use": {"type": "boolean", "nullable": True}}},
 }
 # Every optional field may be null: the relay reads null as absent, as the SDKs' `None` means.
 MESSAGES_REQUEST = {

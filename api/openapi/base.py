@@ -9,6 +9,11 @@ from typing import Any
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
+
+# A character Python's str.strip() keeps (ECMA's `\S` also counts \x1c-\x1f as text): a value
+# matching it is one the relay does not refuse as blank.
+NOT_BLANK_PATTERN = "[^\\t\\n\\u000b\\f\\r \\u001c-\\u001f\\u0085\\u00a0\\u1680\\u2000-\\u200a\\u2028\\u2029\\u202f\\u205f\\u3000]"
+
 NULLABLE_STRING = {"type": "string", "nullable": True}
 
 ERROR = {
@@ -89,7 +94,7 @@ CHAT_REQUEST = {
     "type": "object",
     "required": ["messages"],
     "properties": {
-        "model": {"type": "string", "minLength": 1, "pattern": "\\S", "nullable": True, "description": (
+        "model": {"type": "string", "minLength": 1, "pattern": NOT_BLANK_PATTERN, "nullable": True, "description": (
             "A 1min.ai model id or an alias the relay defines; append `:online` for web search. "
             "Omitted: the relay's DEFAULT_MODEL.")},
         "messages": {"type": "array", "minItems": 1, "items": MESSAGE},

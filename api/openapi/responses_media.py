@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 
-from api.openapi.base import ERROR, EVENT_STREAM, NULLABLE_STRING, errors
+from api.openapi.base import ERROR, EVENT_STREAM, NOT_BLANK_PATTERN, NULLABLE_STRING, errors
 from api.request_schemas.media import IMAGE_QUALITIES, IMAGE_RESPONSE_FORMATS
 from api.translators.responses import IMAGE_DETAILS, TEXT_PARTS
 
@@ -14,7 +14,7 @@ def _optional_choice(choices: tuple[str, ...]) -> dict:
 
 
 # What the relay refuses, the document refuses too: an empty or all-blank string is a 400.
-NON_BLANK = {"type": "string", "minLength": 1, "pattern": "\\S"}
+NON_BLANK = {"type": "string", "minLength": 1, "pattern": NOT_BLANK_PATTERN}
 MODEL_ID = {**NON_BLANK, "description": "A 1min.ai model id."}
 # 403: a relay key limited to other models (keys/); 503 also: no pool key left.
 CALL_ERRORS = (400, 401, 403, 404, 413, 415, 429, 502, 503, 504)
