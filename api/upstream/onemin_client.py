@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import Any, AsyncIterator, Awaitable, Callable, TypeVar
+from typing import Any, AsyncIterator
 from urllib.parse import urlsplit
 
 import httpx
@@ -20,13 +20,13 @@ from django.conf import settings
 from api.observability import metrics, request_trace
 
 from core import redaction
-from core.errors import RelayError, UpstreamError, UpstreamTimeout
-from api.upstream import onemin_transport
+from core.errors import UpstreamError, UpstreamTimeout
+from api.upstream import key_failover, onemin_transport
+from api.upstream.response_cap import read_capped
 from api.upstream.retry_policy import RetryPolicy
 from api.translators.upstream_errors import upstream_error
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 _client: httpx.AsyncClient | None = None
 _client_loop: asyncio.AbstractEventLoop | None = None
@@ -155,38 +155,11 @@ async def _request(method: str, url: str, *, stream: bool, follow_redirects: boo
     response.request = request
     if not stream:
         try:
-            await _read_capped(response, settings.UPSTREAM_MAX_RESPONSE_BYTES)
+            await read_capped(response, settings.UPSTREAM_MAX_RESPONSE_BYTES)
         except BaseException:
             await response.aclose()
             raise
     return response
-
-
-class _CappedBody(httpx.AsyncByteStream):
-    """A response body that fails once it passes `limit` bytes: a broken or hostile upstream must
-    not fill the relay's memory."""
-
-    def __init__(self, inner: httpx.AsyncByteStream, limit: int) -> None:
-        self._inner, self._limit = inner, limit
-
-    async def __aiter__(self) -> AsyncIterator[bytes]:
-        size = 0
-        async for part in self._inner:
-            size += len(part)
-            if size > self._limit:
-                raise UpstreamError(f"1min.ai sent a response larger than the relay accepts ({self._limit} bytes).")
-            yield part
-
-    async def aclose(self) -> None:
-        await self._inner.aclose()
-
-
-async def _read_capped(response: httpx.Response, limit: int) -> None:
-    declared = response.headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise UpstreamError(f"1min.ai sent a response larger than the relay accepts ({limit} bytes).")
-    response.stream = _CappedBody(response.stream, limit)
-    await response.aread()
 
 
 async def _send(
@@ -198,7 +171,7 @@ async def _send(
     Retried: no connection could be made, or a 429/502/503/52x came back. Never retried: a
     timeout or a break after the request was sent, or anything once a 2xx began (for streams,
     nothing has reached our client until this returns). A pooled key's 429 is not retried here:
-    the call moves to another key at once (`_keyed`).
+    the call moves to another key at once (`key_failover.with_key`).
     """
     policy = retry_policy()
     operation = operation or _operation(method, url, ":stream" if stream else "")
@@ -247,38 +220,16 @@ async def _send(
             request_trace.upstream_ended(backoff)
 
 
-def _pooled(api_key: str) -> bool:
-    return getattr(api_key, "lease", None) is not None
-
-
-async def _keyed(api_key: str, payload: dict[str, Any] | None, attempt: Callable[[str], Awaitable[T]]) -> T:
-    """Run `attempt` with the key to send. A pooled key (core.upstream_key.LeasedKey) is swapped
-    for another one when 1min.ai refuses it; the lease decides which failures qualify."""
-    lease = getattr(api_key, "lease", None)
-    if lease is None:
-        return await attempt(api_key)
-    lease.authorize(payload)
-    key = await lease.acquire()
-    while True:
-        try:
-            result = await attempt(key)
-        except RelayError as error:
-            key = await lease.failed(key, error)  # raises when no other key may be tried
-            continue
-        lease.succeeded(key)
-        return result
-
-
 async def post_json(url: str, api_key: str, payload: dict[str, Any]) -> Any:
     """POST a JSON body and return the decoded JSON answer, or raise the mapped error."""
 
     async def attempt(key: str) -> httpx.Response:
-        response = await _send("POST", url, retry_rate_limit=not _pooled(api_key),
+        response = await _send("POST", url, retry_rate_limit=not key_failover.pooled(api_key),
                                **_json_body(payload, _headers(key)))
         _raise_for(response, response.content)
         return response
 
-    response = await _keyed(api_key, payload, attempt)
+    response = await key_failover.with_key(api_key, payload, attempt)
     return _decode(response.content)
 
 
@@ -297,12 +248,12 @@ async def upload_asset(api_key: str, filename: str, data: bytes, content_type: s
             settings.ONE_MIN_ASSET_URL,
             files={"asset": (filename, data, content_type)},
             headers=_headers(key),
-            retry_rate_limit=not _pooled(api_key),
+            retry_rate_limit=not key_failover.pooled(api_key),
         )
         _raise_for(response, response.content)
         return response
 
-    response = await _keyed(api_key, None, attempt)
+    response = await key_failover.with_key(api_key, None, attempt)
     return _decode(response.content)
 
 
@@ -372,11 +323,11 @@ class UpstreamStream:
 async def open_stream(url: str, api_key: str, payload: dict[str, Any]) -> UpstreamStream:
     """Start a streaming POST; a non-2xx answer is read whole and raised as the mapped error.
 
-    Retries (see `_send`) and pool failover (`_keyed`) happen only here, before the stream is
+    Retries (see `_send`) and pool failover (`key_failover.with_key`) happen only here, before the stream is
     handed to the caller.
     """
-    pooled = _pooled(api_key)
-    return await _keyed(api_key, payload, lambda key: _open_stream(url, key, payload, pooled))
+    pooled = key_failover.pooled(api_key)
+    return await key_failover.with_key(api_key, payload, lambda key: _open_stream(url, key, payload, pooled))
 
 
 async def _open_stream(url: str, api_key: str, payload: dict[str, Any], pooled: bool) -> UpstreamStream:
