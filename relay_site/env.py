@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import os
-from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
@@ -78,16 +77,3 @@ def env_host_ports(name: str) -> list[tuple[str, int]]:
             raise ImproperlyConfigured(f"{name} must be host:port pairs separated by commas, not {item!r}")
         pairs.append((host.strip("[]"), int(port)))
     return pairs
-
-
-def sentinel_layer_host(url: str, sentinels: list[tuple[str, int]]) -> dict:
-    """channels-redis' host entry for Sentinel: REDIS_URL then names the service, e.g. redis://mymaster/0."""
-    parts = urlsplit(url)
-    timeouts = {"socket_timeout": 2, "socket_connect_timeout": 2}
-    host = {"master_name": parts.hostname or "mymaster", "sentinels": sentinels, "sentinel_kwargs": dict(timeouts),
-            "db": int(parts.path.strip("/") or 0), **timeouts}
-    if parts.username:
-        host["username"] = unquote(parts.username)
-    if parts.password:
-        host["password"] = unquote(parts.password)
-    return host

@@ -8,6 +8,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from relay_site import redis_backends
 from relay_site.env import (
     env_bool,
     env_choice,
@@ -16,7 +17,6 @@ from relay_site.env import (
     env_int,
     env_list,
     env_str,
-    sentinel_layer_host,
 )
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -131,47 +131,10 @@ REDIS_URL = env_str("REDIS_URL")
 # and REDIS_SENTINELS lists the sentinels as host:port,host:port.
 REDIS_SENTINELS = env_host_ports("REDIS_SENTINELS")
 CACHE_KEY_PREFIX = env_str("CACHE_KEY_PREFIX", "relay")
-if REDIS_URL:
-    CACHES = {
-        "default": {
-            "BACKEND": "django_redis.cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": CACHE_KEY_PREFIX,
-            "OPTIONS": {
-                "SOCKET_CONNECT_TIMEOUT": 2,
-                "SOCKET_TIMEOUT": 2,
-            },
-        }
-    }
-    if REDIS_SENTINELS:
-        CACHES["default"]["OPTIONS"].update(
-            {
-                "CLIENT_CLASS": "django_redis.client.SentinelClient",
-                "CONNECTION_FACTORY": "django_redis.pool.SentinelConnectionFactory",
-                "SENTINELS": REDIS_SENTINELS,
-            }
-        )
-else:
-    CACHES = {
-        "default": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "relay",
-            "KEY_PREFIX": CACHE_KEY_PREFIX,
-        }
-    }
-
-# Channels' layer: in-process on the embedded defaults; Redis pub/sub across processes when
-# REDIS_URL is set (the live operator view and the cross-process cache signals ride on it).
-if REDIS_URL:
-    CHANNEL_LAYERS = {
-        "default": {
-            "BACKEND": "channels_redis.pubsub.RedisPubSubChannelLayer",
-            "CONFIG": {"hosts": [sentinel_layer_host(REDIS_URL, REDIS_SENTINELS) if REDIS_SENTINELS else REDIS_URL],
-                       "prefix": f"{CACHE_KEY_PREFIX}:layer"},
-        }
-    }
-else:
-    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# In process on the embedded defaults; Redis (through Sentinel when set) otherwise: the cache, and
+# the Channels layer the live view and the cross-process cache signals ride on (relay_site/redis_backends.py).
+CACHES = redis_backends.caches(REDIS_URL, REDIS_SENTINELS, CACHE_KEY_PREFIX)
+CHANNEL_LAYERS = redis_backends.channel_layers(REDIS_URL, REDIS_SENTINELS, CACHE_KEY_PREFIX)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
