@@ -10,8 +10,10 @@ from typing import Any
 
 # First match wins: (component, prefixes of the frame's file as py-spy prints it).
 COMPONENTS = [
-    ("relay code (api/, relay_site/)", ("api/", "relay_site/")),
-    ("upstream HTTP client (httpx, httpcore, h11, anyio)", ("httpx/", "httpcore/", "h11/", "anyio/", "sniffio/")),
+    ("relay code (api/, core/, keys/, quotas/, live/, relay_site/)",
+     ("api/", "core/", "keys/", "quotas/", "live/", "relay_site/")),
+    ("upstream HTTP client (httpx, aiohttp, httpx-aiohttp)",
+     ("httpx/", "httpx_aiohttp/", "aiohttp/", "yarl/", "multidict/", "httpcore/", "h11/", "anyio/", "sniffio/")),
     ("HTTP server (daphne, twisted)", ("daphne/", "twisted/", "autobahn/", "zope/")),
     ("DRF + adrf", ("rest_framework/", "adrf/")),
     ("Django request handling", ("django/", "asgiref/")),
@@ -44,8 +46,10 @@ def _file_of(frame: str) -> str:
 
 
 def _component(path: str) -> str:
-    for name, prefixes in COMPONENTS:
-        if any(path.startswith(p) or f"/{p}" in path for p in prefixes):
+    for index, (name, prefixes) in enumerate(COMPONENTS):
+        # The relay's own files are printed relative to its directory; "/core/" inside a library
+        # path (django/core/...) is not the relay's core package.
+        if any(path.startswith(p) or (index and f"/{p}" in path) for p in prefixes):
             return name
     return "other"
 

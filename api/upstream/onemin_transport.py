@@ -8,12 +8,15 @@ requests, responses and exceptions. `UPSTREAM_TRANSPORT=httpx` switches back to 
 """
 from __future__ import annotations
 
+import asyncio
 from typing import AsyncIterator
 
 import aiohttp
 import httpx
+from aiohttp.helpers import get_env_proxy_for_url
 from httpx_aiohttp import AiohttpTransport
 from httpx_aiohttp.transport import AiohttpResponseStream
+from yarl import URL
 
 # aiohttp failures httpx-aiohttp leaves unmapped (a malformed answer, a header it refuses to send):
 # each must reach the seam as an httpx error, or it would escape the error mapping as a 500.
@@ -66,23 +69,71 @@ class _CheckedStream(httpx.AsyncByteStream):
         await self._inner.aclose()
 
 
-class UpstreamTransport(AiohttpTransport):
-    """One aiohttp session per process (made lazily in the running loop), proxies from the environment."""
+Origin = tuple[str, str, "int | None"]
+# Origins whose proxy was looked up are remembered up to this many (the relay talks to a handful).
+MAX_REMEMBERED_ORIGINS = 1024
 
-    def __init__(self, *, max_connections: int, keepalive_expiry: float = 5.0, trust_env: bool = True) -> None:
+
+class UpstreamTransport(AiohttpTransport):
+    """One aiohttp session per process (made lazily in the running loop); each origin's proxy from
+    the environment, looked up once.
+
+    aiohttp's own `trust_env` reads the proxy variables and parses ~/.netrc in a worker thread on
+    every request (two thread hops per call, and a GIL hand-off that slowed the event loop: the
+    bench report of 2026-12-06). The same rules (aiohttp's get_env_proxy_for_url: HTTPS_PROXY,
+    HTTP_PROXY, NO_PROXY, proxy credentials from the URL or .netrc) are applied here once per
+    origin, so a change to them takes a restart, as with httpx's own transport.
+    """
+
+    def __init__(self, *, max_connections: int, keepalive_expiry: float = 5.0, trust_env: bool = True,
+                 proxy: httpx.Proxy | None = None) -> None:
         self._max_connections, self._expiry, self._trust_env = max_connections, keepalive_expiry, trust_env
-        super().__init__(client=self._session, trust_env=trust_env)
+        super().__init__(client=self._session, trust_env=trust_env, proxy=proxy)
+        self._routes: dict[Origin, UpstreamTransport] = {}  # origin -> this transport or a proxied one
+        self._proxied: dict[tuple[str, str | None], UpstreamTransport] = {}
 
     def _session(self) -> aiohttp.ClientSession:
         connector = aiohttp.TCPConnector(
             limit=self._max_connections, limit_per_host=0, keepalive_timeout=self._expiry, ssl=self.ssl_context,
         )
-        # trust_env: HTTPS_PROXY / HTTP_PROXY / NO_PROXY (and .netrc for proxy credentials), as documented
-        # for aiohttp; the relay's image fetcher honours the same variables.
-        return aiohttp.ClientSession(connector=connector, trust_env=self._trust_env, auto_decompress=False,
+        # trust_env stays off: the proxy is chosen per origin by _route(), not on every request.
+        return aiohttp.ClientSession(connector=connector, trust_env=False, auto_decompress=False,
                                      skip_auto_headers=("User-Agent",))
 
+    async def _route(self, url: httpx.URL) -> "UpstreamTransport":
+        """This transport, or the one through the proxy the environment names for `url`'s origin."""
+        if not self._trust_env or self.proxy is not None:
+            return self
+        origin = (url.scheme, url.host, url.port)
+        route = self._routes.get(origin)
+        if route is None:
+            # Reads the environment and maybe ~/.netrc: a file read, so off the loop (once per origin).
+            found = await asyncio.to_thread(_env_proxy, str(url))
+            route = self if found is None else self._through(*found)
+            if len(self._routes) >= MAX_REMEMBERED_ORIGINS:
+                self._routes.clear()
+            self._routes[origin] = route
+        return route
+
+    def _through(self, proxy_url: str, authorization: str | None) -> "UpstreamTransport":
+        key = (proxy_url, authorization)
+        transport = self._proxied.get(key)
+        if transport is None:
+            # Credentials as a header: aiohttp deprecates its proxy_auth parameter.
+            headers = {"Proxy-Authorization": authorization} if authorization else None
+            transport = UpstreamTransport(max_connections=self._max_connections, keepalive_expiry=self._expiry,
+                                          trust_env=self._trust_env, proxy=httpx.Proxy(proxy_url, headers=headers))
+            self._proxied[key] = transport
+        return transport
+
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        route = await self._route(request.url)
+        if route is not self:
+            return await route.handle_async_request(request)
+        if self.proxy is not None and request.url.scheme == "http" and "proxy-authorization" in self.proxy.headers:
+            # A plain-HTTP request goes to the proxy itself, with its credentials (aiohttp sends
+            # proxy headers only on an https CONNECT).
+            request.headers["Proxy-Authorization"] = self.proxy.headers["proxy-authorization"]
         try:
             response = await super().handle_async_request(request)
         except ValueError as exc:  # aiohttp refuses CR/LF and other bad bytes in outgoing headers
@@ -94,6 +145,25 @@ class UpstreamTransport(AiohttpTransport):
             raise translated from exc
         response.stream = _CheckedStream(response.stream)  # type: ignore[arg-type]
         return response
+
+    async def aclose(self) -> None:
+        for transport in self._proxied.values():
+            await transport.aclose()
+        await super().aclose()
+
+
+def _env_proxy(url: str) -> tuple[str, str | None] | None:
+    """The proxy URL and its Proxy-Authorization value the environment names for `url`, or None
+    (aiohttp's rules: credentials from the proxy URL, else from ~/.netrc)."""
+    try:
+        proxy, auth = get_env_proxy_for_url(URL(url))
+    except LookupError:
+        return None
+    if auth is not None:
+        return str(proxy.with_user(None)), aiohttp.encode_basic_auth(auth.login, auth.password)
+    if proxy.user is not None:
+        return str(proxy.with_user(None)), aiohttp.encode_basic_auth(proxy.user, proxy.password or "")
+    return str(proxy), None
 
 
 def build(kind: str, *, max_connections: int, max_keepalive: int) -> httpx.AsyncBaseTransport:

@@ -3,6 +3,7 @@ errors, timeouts, and a hostile upstream (bad lengths, header injection, oversiz
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Awaitable, Callable
 
 import httpx
@@ -341,3 +342,55 @@ def test_https_proxy_from_the_environment_is_used(monkeypatch):
 
     serve(proxy)(scenario)
     assert proxied and proxied[0].startswith(b"GET http://upstream.invalid/api/x HTTP/1.1")
+
+
+def _proxy_server(proxied: list[bytes]) -> Handler:
+    async def proxy(reader, writer, _):
+        while True:
+            head, _body = await _read_request(reader)
+            proxied.append(head)
+            writer.write(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok")
+            await writer.drain()
+    return proxy
+
+
+def test_proxy_credentials_in_the_proxy_url_are_sent_and_the_environment_is_read_once_per_origin(monkeypatch):
+    """aiohttp's own trust_env re-reads the environment (and ~/.netrc) in a thread on every request;
+    here each origin's proxy is looked up once: a later change of the variables needs a restart."""
+    proxied: list[bytes] = []
+
+    async def scenario(url, _transport):
+        monkeypatch.setenv("HTTP_PROXY", url.replace("http://", "http://user:s3cret@"))
+        monkeypatch.delenv("NO_PROXY", raising=False)
+        monkeypatch.delenv("no_proxy", raising=False)
+        transport = UpstreamTransport(max_connections=4)
+        try:
+            assert (await get(transport, "http://upstream.invalid/api/a", method="GET")).content == b"ok"
+            monkeypatch.delenv("HTTP_PROXY")
+            # Same origin: still the proxy (a direct request to upstream.invalid could not resolve).
+            assert (await get(transport, "http://upstream.invalid/api/b", method="GET")).content == b"ok"
+        finally:
+            await transport.aclose()
+
+    serve(_proxy_server(proxied))(scenario)
+    assert [head.split(b"\r\n")[0] for head in proxied] == [
+        b"GET http://upstream.invalid/api/a HTTP/1.1", b"GET http://upstream.invalid/api/b HTTP/1.1"]
+    assert all(b"proxy-authorization: basic dxnlcjpzm2nyzxq=" in head.lower() for head in proxied), proxied
+
+
+def test_no_proxy_sends_the_request_direct(monkeypatch):
+    """NO_PROXY names hosts reached without the proxy (here the proxy address is a closed port)."""
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        dead_proxy = f"http://127.0.0.1:{closed.getsockname()[1]}"
+
+    async def scenario(url, _transport):
+        monkeypatch.setenv("HTTP_PROXY", dead_proxy)
+        monkeypatch.setenv("NO_PROXY", "127.0.0.1")
+        transport = UpstreamTransport(max_connections=4)
+        try:
+            assert (await get(transport, f"{url}/api/x", method="GET")).content == b"ok"
+        finally:
+            await transport.aclose()
+
+    serve(keep_alive_server([b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"]))(scenario)
