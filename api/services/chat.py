@@ -212,12 +212,12 @@ async def _frames(
             yield content_frame(tail)
         metadata = upstream.metadata
         reason = limiter.finish_reason or tr.finish_reason(metadata.get("finishReason"))
-        yield data_frame(tr.chunk(completion_id, created, model, {}, reason, usage_wanted))
+        ending = data_frame(tr.chunk(completion_id, created, model, {}, reason, usage_wanted))
         usage = _usage(metadata, prepared.count_prompt, limiter.emitted, request.upstream_model, exact=limiter.finish_reason is None)
         call.note_usage(usage["prompt_tokens"], usage["completion_tokens"], unified_chat.credits_of(metadata))
         if usage_wanted:
-            yield data_frame(tr.usage_chunk(completion_id, created, model, usage))
-        yield DONE_FRAME
+            ending += data_frame(tr.usage_chunk(completion_id, created, model, usage))
+        yield ending + DONE_FRAME  # the last frames in one write
     except RelayError as error:
         call.status = error.status
         yield data_frame(error.body())

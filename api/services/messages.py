@@ -135,9 +135,9 @@ async def _frames(
     limiter = _limiter(request)
     deltas = upstream.deltas()
     try:
-        yield _event(ar.message_start(ar.message_id(), request.model, prompt_tokens))
-        yield _event(ar.block_start(0, ar.text_block("")))
-        yield _event(ar.PING)
+        # Frames ready at the same moment go out in one write.
+        yield (_event(ar.message_start(ar.message_id(), request.model, prompt_tokens))
+               + _event(ar.block_start(0, ar.text_block(""))) + _event(ar.PING))
         async for delta in deltas:
             out = limiter.feed(delta)
             if out:
@@ -147,15 +147,14 @@ async def _frames(
         tail = limiter.flush()
         if tail:
             yield _event(ar.text_delta(0, tail))
-        yield _event(ar.block_stop(0))
         metadata = upstream.metadata
         reason = ar.stop_reason(limiter.finish_reason, metadata.get("finishReason"), limiter.matched_stop)
         input_tokens, output_tokens = unified_chat.token_usage(
             metadata, prompt_tokens, limiter.emitted, request.upstream_model, exact=limiter.finish_reason is None
         )
         call.note_usage(input_tokens, output_tokens, unified_chat.credits_of(metadata))
-        yield _event(ar.message_delta(reason, limiter.matched_stop, input_tokens, output_tokens))
-        yield _event(ar.MESSAGE_STOP)
+        yield (_event(ar.block_stop(0)) + _event(ar.message_delta(reason, limiter.matched_stop, input_tokens, output_tokens))
+               + _event(ar.MESSAGE_STOP))
     except RelayError as error:
         # After the first byte the status is sent; Anthropic's clients read an `error` event.
         call.status = error.status

@@ -166,26 +166,44 @@ class TextStream:
             yield event
 
     async def deltas(self) -> AsyncIterator[str]:
-        """The answer's text pieces in order. An upstream error event, or an end without
-        `done` or a result, raises UpstreamError after the pieces already received."""
+        """The answer's text in order, one piece per read from 1min.ai: the pieces of all the events
+        that arrived together are joined, so the client gets one frame (one write) for them instead
+        of one per event, and never later. An upstream error event, or an end without `done` or a
+        result, raises UpstreamError after the text already received."""
         pieces = self._upstream_deltas()
         progress = ProgressFilter() if self.strip_progress else None
+        waiting: list[str] = []
         try:
             async for piece in pieces:
-                kept = progress.feed(piece) if progress else piece
-                if kept:
-                    yield kept
+                if piece is not _READ_ENDS:
+                    kept = progress.feed(piece) if progress else piece
+                    if kept:
+                        waiting.append(kept)
+                    continue
+                if waiting:
+                    yield "".join(waiting)
+                    waiting.clear()
+        except Exception:
+            if waiting:  # the text that came before a failure still goes out, then the failure
+                yield "".join(waiting)
+            raise
+        else:
             tail = progress.flush() if progress else ""
             if tail:
-                yield tail
+                waiting.append(tail)
+            if waiting:
+                yield "".join(waiting)
         finally:
             await pieces.aclose()
 
-    async def _upstream_deltas(self) -> AsyncIterator[str]:
+    async def _upstream_deltas(self) -> AsyncIterator[str | object]:
+        """Each event's text, and _READ_ENDS after the events of each read from 1min.ai."""
         text = ""
         held: str | None = None  # a content event equal to all text so far: maybe a duplicate
         async for event in self._all_events():
-            if event.event == "content":
+            if event is _READ_END:
+                yield _READ_ENDS
+            elif event.event == "content":
                 payload = event.json()
                 delta = payload.get("content") if isinstance(payload, dict) else None
                 if not isinstance(delta, str) or delta == "":
@@ -227,11 +245,18 @@ def _checked(event: SSEEvent) -> SSEEvent:
     return event
 
 
+# Marks the end of the events decoded from one read (one network chunk) of the upstream stream.
+_READ_END = SSEEvent("", "")
+_READ_ENDS = object()  # the same mark among the text pieces
+
+
 async def _events(upstream: onemin_client.UpstreamStream) -> AsyncIterator[SSEEvent]:
+    """The upstream's events, with _READ_END after those of each chunk read."""
     decoder = SSEDecoder()
     async for chunk in upstream.chunks():
         for event in decoder.feed(chunk):
             yield _checked(event)
+        yield _READ_END
     for event in decoder.close():
         yield _checked(event)
 
@@ -243,6 +268,8 @@ async def _open(body: dict[str, Any], api_key: str) -> TextStream:
     events = _events(upstream)
     try:
         first = await anext(events, None)
+        while first is _READ_END:
+            first = await anext(events, None)
         if first is not None and first.event == "error":
             raise _stream_error(tr.stream_error_message(first.json() or first.data))
         if first is None:

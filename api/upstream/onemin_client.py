@@ -8,6 +8,7 @@ following redirects of asset URLs.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from typing import Any, AsyncIterator
@@ -143,6 +144,13 @@ def retry_policy() -> RetryPolicy:
     )
 
 
+@functools.lru_cache(maxsize=256)
+def _parsed(url: str) -> httpx.URL:
+    # Nearly every call goes to one of a few 1min.ai URLs: parsed once (httpx.URL is immutable),
+    # not on each request.
+    return httpx.URL(url)
+
+
 async def _request(method: str, url: str, *, stream: bool, follow_redirects: bool,
                    timeout: httpx.Timeout | None = None, **build: Any) -> httpx.Response:
     """One attempt; the body is read (and the connection released) unless `stream`."""
@@ -150,7 +158,7 @@ async def _request(method: str, url: str, *, stream: bool, follow_redirects: boo
         http = client()
         request = http.build_request(method, url, timeout=timeout or _timeout(), **build)
         return await http.send(request, stream=stream, follow_redirects=True)
-    request = httpx.Request(method, url, extensions={"timeout": (timeout or _timeout()).as_dict()}, **build)
+    request = httpx.Request(method, _parsed(url), extensions={"timeout": (timeout or _timeout()).as_dict()}, **build)
     response = await transport().handle_async_request(request)
     response.request = request
     if not stream:

@@ -111,7 +111,7 @@ def test_each_reply_shape_becomes_tool_calls_streamed_or_not(client, relay, sim,
 
 def test_text_replies_stay_text_and_stream_at_once(client, relay, sim):
     text = 'Paris is sunny. As JSON: {"name": "x"}\n{"name": "not_a_tool", "arguments": {}}\n```python\nprint(1)\n```'
-    sim.script({"text": text, "chunk_size": 3}, times=2)
+    sim.script({"text": text, "chunk_size": 3, "chunk_delay_ms": 1}, times=2)
     body = create(client, messages=ASK, tools=TOOLS)
     assert body["choices"][0]["message"]["content"] == text and body["choices"][0]["finish_reason"] == "stop"
     assert "tool_calls" not in body["choices"][0]["message"]

@@ -13,7 +13,8 @@ CLOSING = ["response.output_text.done", "response.content_part.done", "response.
 
 @pytest.mark.parametrize("chunk_size", [None, 3])
 def test_it_streams_openais_events_in_order_with_the_text_intact(relay, sim, chunk_size):
-    script = {"text": REPLY, "metadata": {"inputToken": 12, "outputToken": 34, "totalToken": 46}}
+    # Events a millisecond apart arrive in reads of their own; each read's text is one delta.
+    script = {"text": REPLY, "metadata": {"inputToken": 12, "outputToken": 34, "totalToken": 46}, "chunk_delay_ms": 1}
     if chunk_size:
         script["chunk_size"] = chunk_size
     sim.script(script)
