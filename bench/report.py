@@ -146,7 +146,7 @@ def write(results: dict[str, Any], stem: Path) -> None:
     if results.get("profile"):
         _profile_section(results["profile"], add)
     add("## Reproduce\n")
-    add("```sh\nmake bench            # = .venv/bin/python -m bench.run  (about 10 minutes; needs bench/requirements.txt)\n"
+    add("```sh\nmake bench            # = .venv/bin/python -m bench.run  (about 11 minutes; needs bench/requirements.txt)\n"
         f".venv/bin/python -m bench.run --from-json bench/reports/{stem.name}.json   # redraw this report\n```\n")
     stem.with_suffix(".md").write_text("\n".join(out) + "\n")
 
