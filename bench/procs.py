@@ -1,4 +1,4 @@
-"""The processes a benchmark run starts (simulator, relay, floor), each pinned and measured."""
+"""The processes a benchmark run starts (simulator, relay, floor, forwarder), each pinned and measured."""
 from __future__ import annotations
 
 import os
@@ -133,3 +133,12 @@ def floor(log_dir: Path, cpus: list[int] | None) -> Proc:
     argv = [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "bench.floor_app:application"]
     env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
     return Proc("floor", argv, port, env, log_dir, cpus, ready_path="/floor/none")
+
+
+def forwarder(log_dir: Path, cpus: list[int] | None, upstream_url: str) -> Proc:
+    """The bare forwarder (bench/forwarder_app.py) under daphne, relaying to `upstream_url`."""
+    port = free_port()
+    argv = [PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "bench.forwarder_app:application"]
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env["FORWARDER_UPSTREAM_URL"] = upstream_url
+    return Proc("forwarder", argv, port, env, log_dir, cpus, ready_path="/")

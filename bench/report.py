@@ -1,27 +1,15 @@
 """The benchmark report: Markdown tables, the targets verdict and PNG plots, from the results dict."""
 from __future__ import annotations
 
-import math
 from pathlib import Path
 from typing import Any
 
-from bench import plots
+from bench import issue16_item5, plots
+from bench.formatting import f, ratio
 
 TARGETS = {
     "cpu": 2.5, "rps": 350, "p50_one_connection": 2.5, "p99_at_100": 10.0, "kb_per_stream": 100,
 }
-
-
-def f(value: Any, digits: int = 2) -> str:
-    if value is None or (isinstance(value, float) and (math.isnan(value) or math.isinf(value))):
-        return "–"
-    return f"{value:.{digits}f}" if isinstance(value, float) else str(value)
-
-
-def ratio(a: float | None, b: float | None) -> str:
-    if not a or not b or math.isnan(a) or math.isnan(b):
-        return "–"
-    return f"{a / b:.2f}×"
 
 
 def verdict(results: dict[str, Any]) -> list[tuple[str, str, str, bool]]:
@@ -57,13 +45,15 @@ def write(results: dict[str, Any], stem: Path) -> None:
     add(f"# Relay overhead benchmark, {meta['date']}\n")
     add("Non-streaming and streaming chat (`gpt-4o-mini`, a one-line prompt) through the relay, against the "
         "1min.ai simulator answering instantly in its own process; *direct* is the same request sent to the "
-        "simulator without the relay, *floor* an empty async view under daphne (bench/floor_app.py). "
-        "Added latency = relay percentile − direct percentile at the same load.\n")
+        "simulator without the relay, *floor* an empty async view under daphne (bench/floor_app.py), "
+        "*forwarder* a bare ASGI app under daphne that forwards the direct request through the relay's upstream "
+        "transport (bench/forwarder_app.py), *relay-redis* the relay with `REDIS_URL` set. Added latency = relay percentile − direct percentile at the same load.\n")
     add("## Targets (one daphne process, non-streaming short chat)\n")
     add("| Target | Wanted | Measured | Met |\n| --- | --- | --- | --- |")
     for name, wanted, measured, met in verdict(results):
         add(f"| {name} | {wanted} | {measured} | {'yes' if met else '**no**'} |")
     add("")
+    issue16_item5.section(results, issue16_item5.load_before(), add)
     add("## Setup\n")
     add(f"- Machine: {meta['cpu']}, {meta['cores']} cores; Python {meta['python']}, Django {meta['django']}, "
         f"daphne {meta['daphne']}, httpx {meta['httpx']}; commit {meta['commit']}.")
@@ -82,8 +72,11 @@ def write(results: dict[str, Any], stem: Path) -> None:
 
     add("## One connection (requests back to back)\n")
     add("| Endpoint | p50 ms | p95 ms | p99 ms | CPU ms/req | req/s | errors |\n| --- | --- | --- | --- | --- | --- | --- |")
-    for name in ("direct", "relay", "floor-drf", "floor-django"):
-        add(_lat_row(name, one[name]))
+    redis = results.get("relay_redis") or {}
+    for name in ("direct", "forwarder", "relay", "relay-redis", "floor-drf", "floor-django"):
+        measured = redis.get("one_connection") if name == "relay-redis" else one.get(name)
+        if measured:  # runs before issue 16 item 5 have no forwarder or relay-redis
+            add(_lat_row(name, measured))
     for name in ("direct-stream", "relay-stream"):
         add(_lat_row(f"{name} (last byte)", one[name]))
         add(_lat_row(f"{name} (first byte)", one[name], "ttfb_ms"))
@@ -121,8 +114,10 @@ def write(results: dict[str, Any], stem: Path) -> None:
     add("## Throughput\n")
     add("Saturated (64 connections back to back, keep-alive):\n")
     add("| Endpoint | req/s | CPU ms/req | p50 ms | p99 ms | errors | ratio to floor (req/s) |\n| --- | --- | --- | --- | --- | --- | --- |")
-    for name in ("relay", "relay-stream", "floor-drf", "floor-django", "direct"):
-        s = sat[name]
+    for name in ("relay", "relay-redis", "relay-stream", "floor-drf", "floor-django", "forwarder", "direct"):
+        s = redis.get("saturation") if name == "relay-redis" else sat.get(name)
+        if not s:
+            continue
         add(f"| {name} | {f(s['achieved_rps'], 0)} | {f(s.get('cpu_ms_per_request'))} | {f(s['latency_ms']['p50'])} | "
             f"{f(s['latency_ms']['p99'])} | {s['requests'] - s['ok']} | {ratio(s['achieved_rps'], sat['floor-drf']['achieved_rps'])} |")
     machine = results.get("machine", {})
@@ -151,7 +146,7 @@ def write(results: dict[str, Any], stem: Path) -> None:
     if results.get("profile"):
         _profile_section(results["profile"], add)
     add("## Reproduce\n")
-    add("```sh\nmake bench            # = .venv/bin/python -m bench.run  (about 10 minutes; needs bench/requirements.txt)\n"
+    add("```sh\nmake bench            # = .venv/bin/python -m bench.run  (about 11 minutes; needs bench/requirements.txt)\n"
         f".venv/bin/python -m bench.run --from-json bench/reports/{stem.name}.json   # redraw this report\n```\n")
     stem.with_suffix(".md").write_text("\n".join(out) + "\n")
 

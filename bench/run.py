@@ -1,9 +1,10 @@
 """`make bench` (`python -m bench.run`): the overhead benchmark, its JSON results, report and plots.
 
 Processes: the 1min.ai simulator (answering instantly, in its own process), the relay (one daphne
-process, started as `make run` starts it), the floor app (bench/floor_app.py) and, for the whole
-machine, the relay under the WEB_CONCURRENCY=2 launcher. The relay and the floor are pinned to CPU 0,
-the simulator and this load generator to CPU 1, so one daphne process has one core to itself.
+process, started as `make run` starts it), the floor app (bench/floor_app.py), the bare forwarder
+(bench/forwarder_app.py), the relay again over httpx and with Redis, and, for the whole machine, the
+relay under the WEB_CONCURRENCY=2 launcher. The one-process servers are pinned to CPU 0, the
+simulator and this load generator to CPU 1, so one daphne process has one core to itself.
 """
 from __future__ import annotations
 
@@ -30,6 +31,7 @@ from bench.scenarios import Bench, Endpoint
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hi in one word."}]}
 AUTH = {"Authorization": "Bearer bench-key-0123456789", "Content-Type": "application/json"}
 RELAY_CPU, HELPER_CPU = [0], [1]
+NO_REDIS = "no Redis reachable (REDIS_URL or 127.0.0.1:6379)"
 
 
 def _is_chat(body: bytes) -> bool:
@@ -44,7 +46,8 @@ def _is_upstream_stream(body: bytes) -> bool:
     return b"event: done" in body
 
 
-def _endpoints(sim: procs.Proc, relay: procs.Proc, floor: procs.Proc, upstream_body: bytes) -> dict[str, Endpoint]:
+def _endpoints(sim: procs.Proc, relay: procs.Proc, floor: procs.Proc, forwarder: procs.Proc,
+               upstream_body: bytes) -> dict[str, Endpoint]:
     body = json.dumps(CHAT).encode()
     stream_body = json.dumps({**CHAT, "stream": True}).encode()
     upstream = {"API-KEY": AUTH["Authorization"][7:], "Content-Type": "application/json"}
@@ -52,6 +55,7 @@ def _endpoints(sim: procs.Proc, relay: procs.Proc, floor: procs.Proc, upstream_b
     T = loadgen.Target
     return {
         "direct": Endpoint("direct", T(chat_url, upstream_body, upstream), sim, _is_chat_record),
+        "forwarder": Endpoint("forwarder", T(f"{forwarder.url}/", upstream_body, upstream), forwarder, _is_chat_record),
         "relay": Endpoint("relay", T(f"{relay.url}/v1/chat/completions", body, AUTH), relay, _is_chat),
         "floor-drf": Endpoint("floor-drf", T(f"{floor.url}/floor/drf", body, AUTH), floor),
         "floor-django": Endpoint("floor-django", T(f"{floor.url}/floor/django", body, AUTH), floor),
@@ -110,6 +114,21 @@ def _wait_quiet(limit: float) -> float:
     return os.getloadavg()[0]
 
 
+async def _relay_redis(bench: Bench, env: dict[str, str], workdir: Path, started: list[procs.Proc],
+                       d: float) -> dict[str, Any]:
+    """The relay with Redis, alone on CPU 0: one connection and saturated, as the embedded relay."""
+    proc = procs.relay("relay-redis", env, workdir, RELAY_CPU).start()
+    started.append(proc)
+    ep = Endpoint("relay-redis", loadgen.Target(f"{proc.url}/v1/chat/completions", json.dumps(CHAT).encode(), AUTH), proc, _is_chat)
+    await bench.measure(ep, connections=4, duration=2 * d)  # imports, pools, the model list
+    measured = {
+        "one_connection": await bench.measure(ep, connections=1, duration=8 * d),
+        "saturation": await bench.measure(ep, connections=64, duration=10 * d),
+    }
+    proc.stop()
+    return measured
+
+
 async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     d = 0.3 if args.quick else 1.0  # duration scale
     results: dict[str, Any] = {"meta": _meta(args)}
@@ -118,18 +137,19 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
     procs.migrate(env)
     relay = procs.relay("relay", env, workdir, RELAY_CPU).start()
     floor = procs.floor(workdir, RELAY_CPU).start()
+    forwarder = procs.forwarder(workdir, RELAY_CPU, f"{sim.url}/api/chat-with-ai").start()
     psutil.Process().cpu_affinity(HELPER_CPU)
-    started = [sim, relay, floor]
+    started = [sim, relay, floor, forwarder]
     try:
         async with loadgen.client() as http:
             bench = Bench(http, sim, [sim])
-            eps = _endpoints(sim, relay, floor, await _upstream_body(http, sim, relay))
+            eps = _endpoints(sim, relay, floor, forwarder, await _upstream_body(http, sim, relay))
             for ep in eps.values():  # warm-up: imports, the model list, connection pools
                 await bench.measure(ep, connections=4, duration=2 * d)
             results["memory_idle_rss"] = {"relay": relay.rss(), "floor": floor.rss()}
 
             one = results["one_connection"] = {}
-            for name in ("direct", "relay", "floor-drf", "floor-django", "direct-stream", "relay-stream"):
+            for name in ("direct", "forwarder", "relay", "floor-drf", "floor-django", "direct-stream", "relay-stream"):
                 one[name] = await bench.measure(eps[name], connections=1, duration=8 * d)
 
             rates = results["constant_rate"] = {}
@@ -139,7 +159,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                     rates[f"{name}@{rate}"] = await bench.measure(eps[name], rate=rate, duration=10 * d)
 
             sat = results["saturation"] = {}
-            for name in ("relay", "floor-drf", "floor-django", "direct", "relay-stream"):
+            for name in ("relay", "floor-drf", "floor-django", "direct", "forwarder", "relay-stream"):
                 sat[name] = await bench.measure(eps[name], connections=64, duration=10 * d)
 
             # The same relay over httpx's own transport (UPSTREAM_TRANSPORT=httpx): what the aiohttp one saves.
@@ -152,6 +172,14 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                 "saturation": await bench.measure(ep_httpx, connections=64, duration=10 * d),
             }
             via_httpx.stop()
+
+            # The same relay with REDIS_URL set (cache, limits and Channels layer in Redis): what the
+            # Redis configuration costs per call beyond the embedded one, in the same run.
+            redis_url = _redis_url()
+            if redis_url:
+                results["relay_redis"] = await _relay_redis(bench, {**env, "REDIS_URL": redis_url}, workdir, started, d)
+            else:
+                results["relay_redis"] = {"skipped": NO_REDIS}
 
             raw = workdir / "relay-profile.txt"
             spy = profile.record(relay.proc.pid, max(2, 8 * d), raw)
@@ -176,7 +204,6 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
             results["streams"] = await bench.streams(ep_streams, count=args.streams)
             fresh.stop()
 
-            redis_url = _redis_url()
             if redis_url:
                 env2 = procs.relay_env(sim, workdir, REDIS_URL=redis_url)
                 machine = procs.relay_workers("relay-2-workers", env2, 2, workdir).start()
@@ -191,7 +218,7 @@ async def run(args: argparse.Namespace, workdir: Path) -> dict[str, Any]:
                     "p99_search": await bench.p99_search(ep2, duration=5 * d),
                 }
             else:
-                results["machine"] = {"skipped": "no Redis reachable (REDIS_URL or 127.0.0.1:6379)"}
+                results["machine"] = {"skipped": NO_REDIS}
     finally:
         for proc in reversed(started):
             proc.stop()
