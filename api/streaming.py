@@ -4,6 +4,7 @@ from __future__ import annotations
 import codecs
 import json
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any, Iterator
 
 import orjson
@@ -15,6 +16,11 @@ class SSEEvent:
     data: str
 
     def json(self) -> Any:
+        """The data as JSON, or None; parsed once (an event is checked, then read)."""
+        return self._parsed
+
+    @cached_property
+    def _parsed(self) -> Any:
         try:
             return orjson.loads(self.data)
         except orjson.JSONDecodeError:

@@ -1,6 +1,7 @@
 """Calls to 1min.ai's unified chat shared by every text endpoint: prepare, answer, or stream deltas."""
 from __future__ import annotations
 
+from contextlib import aclosing
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any, AsyncIterator, Callable, TypeVar
@@ -200,36 +201,38 @@ class TextStream:
         """Each event's text, and _READ_ENDS after the events of each read from 1min.ai."""
         text = ""
         held: str | None = None  # a content event equal to all text so far: maybe a duplicate
-        async for event in self._all_events():
-            if event is _READ_END:
-                yield _READ_ENDS
-            elif event.event == "content":
-                payload = event.json()
-                delta = payload.get("content") if isinstance(payload, dict) else None
-                if not isinstance(delta, str) or delta == "":
-                    continue
-                if held is not None:
-                    text += held
-                    piece, held = held, None
-                    yield piece
-                if text and delta == text:
-                    held = delta
-                    continue
-                text += delta
-                yield delta
-            elif event.event == "result":
-                record = tr.record_of(event.json())
-                self.metadata = tr.metadata_of(record)
-                if held is not None and tr.text_of(record) == text + held:
-                    # The full text proves the repeat was real content, not a duplicate.
-                    text += held
-                    piece, held = held, None
-                    yield piece
-            elif event.event == "done":
-                return
-            elif event.event == "error":
-                message = tr.stream_error_message(event.json() or event.data)
-                raise UpstreamError(f"1min.ai failed during the stream: {message}")
+        # Closed here, not left to the loop's finaliser (a self-pipe write and a callback per stream).
+        async with aclosing(self._all_events()) as events:
+            async for event in events:
+                if event is _READ_END:
+                    yield _READ_ENDS
+                elif event.event == "content":
+                    payload = event.json()
+                    delta = payload.get("content") if isinstance(payload, dict) else None
+                    if not isinstance(delta, str) or delta == "":
+                        continue
+                    if held is not None:
+                        text += held
+                        piece, held = held, None
+                        yield piece
+                    if text and delta == text:
+                        held = delta
+                        continue
+                    text += delta
+                    yield delta
+                elif event.event == "result":
+                    record = tr.record_of(event.json())
+                    self.metadata = tr.metadata_of(record)
+                    if held is not None and tr.text_of(record) == text + held:
+                        # The full text proves the repeat was real content, not a duplicate.
+                        text += held
+                        piece, held = held, None
+                        yield piece
+                elif event.event == "done":
+                    return
+                elif event.event == "error":
+                    message = tr.stream_error_message(event.json() or event.data)
+                    raise UpstreamError(f"1min.ai failed during the stream: {message}")
         if not self.metadata:
             raise UpstreamError("The connection to 1min.ai ended before the answer was complete.")
 
@@ -253,10 +256,11 @@ _READ_ENDS = object()  # the same mark among the text pieces
 async def _events(upstream: onemin_client.UpstreamStream) -> AsyncIterator[SSEEvent]:
     """The upstream's events, with _READ_END after those of each chunk read."""
     decoder = SSEDecoder()
-    async for chunk in upstream.chunks():
-        for event in decoder.feed(chunk):
-            yield _checked(event)
-        yield _READ_END
+    async with aclosing(upstream.chunks()) as chunks:
+        async for chunk in chunks:
+            for event in decoder.feed(chunk):
+                yield _checked(event)
+            yield _READ_END
     for event in decoder.close():
         yield _checked(event)
 
