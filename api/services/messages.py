@@ -8,6 +8,7 @@ from typing import Any, AsyncIterator
 from core import token_counting
 from core.call_context import CallContext
 from core.errors import RelayError, ToolCallFailed, anthropic_body
+from core.upstream_key import UpstreamKey
 from api.model_registry import resolve_model
 from api.output_limits import OutputLimiter
 from api.request_schemas.anthropic import MessagesRequest
@@ -52,11 +53,11 @@ def _spec(request: MessagesRequest) -> ToolSpec:
     return request.tools or NO_TOOLS
 
 
-async def _prepare(request: MessagesRequest, api_key: str) -> Prepared:
+async def _prepare(request: MessagesRequest, upstream_key: UpstreamKey) -> Prepared:
     # Through the tool engine even without tools: earlier tool_use/tool_result turns are then
     # written in the one calling convention the model is taught.
     return await tool_turn.prepare(
-        request.upstream_model, chat_messages(request), _spec(request), request.web_search, api_key
+        request.upstream_model, chat_messages(request), _spec(request), request.web_search, upstream_key
     )
 
 
@@ -68,12 +69,12 @@ def _limiter(request: MessagesRequest) -> OutputLimiter:
     return OutputLimiter(request.stop_sequences, request.max_tokens, request.upstream_model)
 
 
-async def create(request: MessagesRequest, api_key: str, call: CallContext) -> MessagesResult:
+async def create(request: MessagesRequest, upstream_key: UpstreamKey, call: CallContext) -> MessagesResult:
     request = await unified_chat.resolve_request(request, call)
-    prepared = await _prepare(request, api_key)
+    prepared = await _prepare(request, upstream_key)
     if _spec(request).active:
-        return await _create_with_tools(request, prepared, api_key, call)
-    answer = await unified_chat.ask(prepared, api_key)
+        return await _create_with_tools(request, prepared, upstream_key, call)
+    answer = await unified_chat.ask(prepared, upstream_key)
     limiter = _limiter(request)
     text = limiter.feed(answer.text) + limiter.flush()
     reason = ar.stop_reason(limiter.finish_reason, answer.metadata.get("finishReason"), limiter.matched_stop)
@@ -88,18 +89,18 @@ async def create(request: MessagesRequest, api_key: str, call: CallContext) -> M
     return MessagesResult(body, DEGRADED_HEADER if answer.degraded else {})
 
 
-async def _tool_outcome(prepared: Prepared, spec: ToolSpec, api_key: str, call: CallContext) -> Outcome:
+async def _tool_outcome(prepared: Prepared, spec: ToolSpec, upstream_key: UpstreamKey, call: CallContext) -> Outcome:
     try:
-        return await tool_turn.answer(prepared, spec, api_key)
+        return await tool_turn.answer(prepared, spec, upstream_key)
     except ToolCallFailed as error:
         call.note_usage(*error.usage)  # the upstream calls were made and billed
         raise
 
 
 async def _create_with_tools(
-    request: MessagesRequest, prepared: Prepared, api_key: str, call: CallContext
+    request: MessagesRequest, prepared: Prepared, upstream_key: UpstreamKey, call: CallContext
 ) -> MessagesResult:
-    outcome = await _tool_outcome(prepared, _spec(request), api_key, call)
+    outcome = await _tool_outcome(prepared, _spec(request), upstream_key, call)
     output_tokens, sequence = outcome.output_tokens, None
     if outcome.calls:
         text, reason = outcome.text, "tool_use"
@@ -117,12 +118,12 @@ async def _create_with_tools(
 
 # ---- streaming -------------------------------------------------------------------------------
 
-async def stream(request: MessagesRequest, api_key: str, call: CallContext) -> MessagesStream:
+async def stream(request: MessagesRequest, upstream_key: UpstreamKey, call: CallContext) -> MessagesStream:
     request = await unified_chat.resolve_request(request, call)
-    prepared = await _prepare(request, api_key)
+    prepared = await _prepare(request, upstream_key)
     if _spec(request).active:
-        return await _stream_with_tools(request, prepared, api_key, call)
-    upstream = await unified_chat.open_stream(prepared, api_key)
+        return await _stream_with_tools(request, prepared, upstream_key, call)
+    upstream = await unified_chat.open_stream(prepared, upstream_key)
     # message_start carries the input tokens before 1min.ai has reported any: a local count.
     prompt_tokens = await asyncio.to_thread(lambda: prepared.prompt_tokens)
     frames = _frames(request, prepared, prompt_tokens, upstream, call)
@@ -168,10 +169,10 @@ async def _frames(
 
 
 async def _stream_with_tools(
-    request: MessagesRequest, prepared: Prepared, api_key: str, call: CallContext
+    request: MessagesRequest, prepared: Prepared, upstream_key: UpstreamKey, call: CallContext
 ) -> MessagesStream:
     try:
-        turn = await tool_turn.open_stream(prepared, _spec(request), api_key)
+        turn = await tool_turn.open_stream(prepared, _spec(request), upstream_key)
     except ToolCallFailed as error:
         call.note_usage(*error.usage)
         raise

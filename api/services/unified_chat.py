@@ -13,6 +13,7 @@ from api.upstream import onemin_client
 from core import token_counting
 from core.errors import InvalidRequest, RelayError, UpstreamError
 from core.call_context import CallContext
+from core.upstream_key import UpstreamKey
 from api.model_registry import registry, resolve_model
 from api.streaming import SSEDecoder, SSEEvent
 from api.translators import chat as tr
@@ -81,7 +82,7 @@ def _without_web_search(body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def prepare(
-    model: str, messages: list[dict[str, Any]], web_search: bool, api_key: str, *, param: str = "messages"
+    model: str, messages: list[dict[str, Any]], web_search: bool, upstream_key: UpstreamKey, *, param: str = "messages"
 ) -> Prepared:
     """Check the model (and its vision support), upload the images and build the upstream body."""
     entry = await registry.resolve(model, CHAT)
@@ -92,22 +93,22 @@ async def prepare(
             param=param,
             code="model_not_vision_capable",
         )
-    paths = await image_inputs.upload_images(api_key, images)
+    paths = await image_inputs.upload_images(upstream_key, images)
     body = tr.build_body(model, tr.build_prompt(messages), images=paths, web_search=_web_search(web_search))
     return Prepared(model, dict(body), messages, web_search, paths)
 
 
-async def ask(prepared: Prepared, api_key: str) -> Answer:
+async def ask(prepared: Prepared, upstream_key: UpstreamKey) -> Answer:
     """One non-streaming answer; retried once without web search if 1min.ai refuses it."""
     degraded = False
     try:
-        payload = await onemin_client.post_json(settings.ONE_MIN_CHAT_API_URL, api_key, prepared.body)
+        payload = await onemin_client.post_json(settings.ONE_MIN_CHAT_API_URL, upstream_key, prepared.body)
     except InvalidRequest:
         if not prepared.web_search:
             raise
         # Web search fails for some models; answer without it and say so.
         payload = await onemin_client.post_json(
-            settings.ONE_MIN_CHAT_API_URL, api_key, _without_web_search(prepared.body)
+            settings.ONE_MIN_CHAT_API_URL, upstream_key, _without_web_search(prepared.body)
         )
         degraded = True
     record = tr.record_of(payload)
@@ -236,10 +237,10 @@ async def _events(upstream: onemin_client.UpstreamStream) -> AsyncIterator[SSEEv
         yield _checked(event)
 
 
-async def _open(body: dict[str, Any], api_key: str) -> TextStream:
+async def _open(body: dict[str, Any], upstream_key: UpstreamKey) -> TextStream:
     """Open the upstream stream and read up to its first event, so a failure can still be a status."""
     url = f"{settings.ONE_MIN_CHAT_API_URL}?isStreaming=true"
-    upstream = await onemin_client.open_stream(url, api_key, body)
+    upstream = await onemin_client.open_stream(url, upstream_key, body)
     events = _events(upstream)
     try:
         first = await anext(events, None)
@@ -254,14 +255,14 @@ async def _open(body: dict[str, Any], api_key: str) -> TextStream:
     return TextStream(upstream, events, first)
 
 
-async def open_stream(prepared: Prepared, api_key: str) -> TextStream:
+async def open_stream(prepared: Prepared, upstream_key: UpstreamKey) -> TextStream:
     """Start a streamed answer; retried once without web search if 1min.ai refuses it."""
     try:
-        stream = await _open(prepared.body, api_key)
+        stream = await _open(prepared.body, upstream_key)
     except InvalidRequest:
         if not prepared.web_search:
             raise
-        stream = await _open(_without_web_search(prepared.body), api_key)
+        stream = await _open(_without_web_search(prepared.body), upstream_key)
         stream.degraded = True
     stream.strip_progress = prepared.web_search
     return stream

@@ -17,6 +17,7 @@ from api.upstream import refused_keys
 from core.call_context import CallContext, tracked
 from core.identity import presented_key
 from core.errors import NotFound, UpstreamKeyRefused
+from core.upstream_key import UpstreamKey
 from api.model_aliases import table as alias_table
 from api.model_registry import default_model
 from api.translators.models import CHAT
@@ -131,7 +132,7 @@ class RelayView(APIView):
             raise self._caller_error or RuntimeError("caller not resolved")
         return self._caller
 
-    def key_of(self, request) -> str:
+    def key_of(self, request) -> UpstreamKey:
         """The 1min.ai key to forward for this caller: the client's own, or one from the pool
         for a relay key (401 for a missing or refused key, 403 for a model it may not use).
         The call records only the caller's fingerprint."""

@@ -9,6 +9,7 @@ from api.upstream import onemin_client
 from api import structured_output as so
 from api.services import structured_turn
 from api.services.unified_chat import Prepared
+from core.upstream_key import UpstreamKey
 
 PERSON = so.TextFormat(so.JSON_SCHEMA, "person", {
     "type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
@@ -42,7 +43,7 @@ def answer(fmt: so.TextFormat, web_search: bool = False) -> structured_turn.Outc
 
     async def run():
         try:
-            return await structured_turn.answer(prepared, fmt, "key")
+            return await structured_turn.answer(prepared, fmt, UpstreamKey("key"))
         finally:
             await onemin_client.aclose()
     return asyncio.run(run())
