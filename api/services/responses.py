@@ -238,7 +238,7 @@ async def _live(turn: _Turn, upstream: TextStream, call: CallContext) -> AsyncIt
         status = ro.INCOMPLETE if cut else ro.COMPLETED
         for event in message.closed(text, status):
             yield _frame(event)
-        used_in, used_out = unified_chat.token_usage(upstream.metadata, turn.prepared.prompt_tokens, text, model, not cut)
+        used_in, used_out = unified_chat.token_usage(upstream.metadata, turn.prepared.count_prompt, text, model, not cut)
         call.note_usage(used_in, used_out, unified_chat.credits_of(upstream.metadata))
         body = turn.body(status, [*lead, ro.message_item(message.item_id, text, status)], token_usage=ro.usage(used_in, used_out),
                          incomplete_reason="max_output_tokens" if cut else None)
