@@ -40,11 +40,12 @@ DEGRADED_HEADER = {"X-WebSearch-Degraded": "true"}
 NO_TOOLS = ToolSpec(())
 
 
-async def _prepare(request: ChatRequest, upstream_key: UpstreamKey) -> Prepared:
+async def _prepare(request: ChatRequest, upstream_key: UpstreamKey, call: CallContext) -> Prepared:
     # History calls and results are written in the calling convention even when no tool is declared now.
     spec = request.tools or NO_TOOLS
     messages = so.with_instructions(request.messages, request.response_format)
-    return await tool_turn.prepare(request.upstream_model, messages, spec, request.web_search, upstream_key)
+    return await tool_turn.prepare(request.upstream_model, messages, spec, request.web_search, upstream_key,
+                                   counted=call.counted_messages)
 
 
 def _active_tools(request: ChatRequest) -> ToolSpec | None:
@@ -63,7 +64,7 @@ async def _structured(request: ChatRequest, upstream_key: UpstreamKey,
                       call: CallContext) -> tuple[str, str, dict[str, Any], bool]:
     """A JSON answer (checked, repaired once) as (text, finish reason, usage, degraded); raises
     StructuredOutputFailed, after counting what the calls used, when it stays invalid."""
-    prepared = await _prepare(request, upstream_key)
+    prepared = await _prepare(request, upstream_key, call)
     outcome = await structured_turn.answer(prepared, request.response_format, upstream_key)
     call.note_usage(outcome.input_tokens, outcome.output_tokens, outcome.credits)
     if outcome.text is None:
@@ -83,7 +84,7 @@ async def complete(request: ChatRequest, upstream_key: UpstreamKey, call: CallCo
         text, reason, usage, degraded = await _structured(request, upstream_key, call)
         body = tr.completion(completion_id, created, request.model, text, reason, usage)
         return ChatResult(body, DEGRADED_HEADER if degraded else {})
-    prepared = await _prepare(request, upstream_key)
+    prepared = await _prepare(request, upstream_key, call)
     spec = _active_tools(request)
     if spec is not None:
         return await _complete_with_tools(request, spec, prepared, upstream_key, call)
@@ -163,7 +164,7 @@ async def stream(request: ChatRequest, upstream_key: UpstreamKey, call: CallCont
     if request.response_format.is_json and spec is None:
         text, reason, usage, degraded = await _structured(request, upstream_key, call)
         return ChatStream(_replay(request, text, reason, usage), DEGRADED_HEADER if degraded else {})
-    prepared = await _prepare(request, upstream_key)
+    prepared = await _prepare(request, upstream_key, call)
     if spec is not None and request.response_format.is_json:
         # A text answer must be checked JSON: the turn is answered whole, then replayed.
         outcome = await _tool_answer(request, spec, prepared, upstream_key, call)

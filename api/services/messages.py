@@ -124,19 +124,24 @@ async def stream(request: MessagesRequest, upstream_key: UpstreamKey, call: Call
     if _spec(request).active:
         return await _stream_with_tools(request, prepared, upstream_key, call)
     upstream = await unified_chat.open_stream(prepared, upstream_key)
-    # message_start carries the input tokens before 1min.ai has reported any: a local count.
-    prompt_tokens = await asyncio.to_thread(lambda: prepared.prompt_tokens)
-    frames = _frames(request, prepared, prompt_tokens, upstream, call)
+    frames = _frames(request, prepared, upstream, call)
     return MessagesStream(frames, DEGRADED_HEADER if upstream.degraded else {})
 
 
+def _start(request: MessagesRequest, call: CallContext) -> bytes:
+    # message_start carries the input tokens before 1min.ai has reported any: an estimate, and
+    # admission's count of this body (the reservation's) is one already made. The final usage
+    # is 1min.ai's, or else the prompt as sent counted (what count_tokens answers).
+    return _event(ar.message_start(ar.message_id(), request.model, call.reserved_prompt_tokens))
+
+
 async def _frames(
-    request: MessagesRequest, prepared: Prepared, prompt_tokens: int, upstream: TextStream, call: CallContext
+    request: MessagesRequest, prepared: Prepared, upstream: TextStream, call: CallContext
 ) -> AsyncIterator[bytes]:
     limiter = _limiter(request)
     deltas = upstream.deltas()
     try:
-        yield _event(ar.message_start(ar.message_id(), request.model, prompt_tokens))
+        yield _start(request, call)
         yield _event(ar.block_start(0, ar.text_block("")))
         yield _event(ar.PING)
         async for delta in deltas:
@@ -152,7 +157,7 @@ async def _frames(
         metadata = upstream.metadata
         reason = ar.stop_reason(limiter.finish_reason, metadata.get("finishReason"), limiter.matched_stop)
         input_tokens, output_tokens = unified_chat.token_usage(
-            metadata, prompt_tokens, limiter.emitted, request.upstream_model, exact=limiter.finish_reason is None
+            metadata, prepared.count_prompt, limiter.emitted, request.upstream_model, exact=limiter.finish_reason is None
         )
         call.note_usage(input_tokens, output_tokens, unified_chat.credits_of(metadata))
         yield _event(ar.message_delta(reason, limiter.matched_stop, input_tokens, output_tokens))
@@ -163,7 +168,7 @@ async def _frames(
         yield event_frame("error", anthropic_body(error))
     finally:
         if call.completion_tokens == 0 and limiter.emitted:
-            call.note_usage(prompt_tokens, token_counting.count_text(limiter.emitted, request.upstream_model))
+            call.note_usage(prepared.prompt_tokens, token_counting.count_text(limiter.emitted, request.upstream_model))
         await deltas.aclose()
         await upstream.aclose()
 
@@ -176,12 +181,11 @@ async def _stream_with_tools(
     except ToolCallFailed as error:
         call.note_usage(*error.usage)
         raise
-    prompt_tokens = await asyncio.to_thread(lambda: prepared.prompt_tokens)
-    return MessagesStream(_tool_frames(request, prompt_tokens, turn, call), DEGRADED_HEADER if turn.degraded else {})
+    return MessagesStream(_tool_frames(request, prepared, turn, call), DEGRADED_HEADER if turn.degraded else {})
 
 
 async def _tool_frames(
-    request: MessagesRequest, prompt_tokens: int, turn: ToolStream, call: CallContext
+    request: MessagesRequest, prepared: Prepared, turn: ToolStream, call: CallContext
 ) -> AsyncIterator[bytes]:
     """Text as it may be shown, then each recognised call as a tool_use block with its input
     streamed as input_json_delta; stop_reason `tool_use` when there were calls."""
@@ -204,7 +208,7 @@ async def _tool_frames(
         return ([_event(ar.text_delta(index, tail))] if tail else []) + [_event(ar.block_stop(index))]
 
     try:
-        yield _event(ar.message_start(ar.message_id(), request.model, prompt_tokens))
+        yield _start(request, call)
         async for event in events:
             if isinstance(event, TextDelta):
                 out = limiter.feed(event.text)
@@ -234,7 +238,8 @@ async def _tool_frames(
         if outcome is not None and limiter.finish_reason is None:
             input_tokens, output_tokens, credits = outcome.input_tokens, outcome.output_tokens, outcome.credits
         else:
-            input_tokens, output_tokens, credits = prompt_tokens, token_counting.count_text(limiter.emitted, request.upstream_model), None
+            input_tokens, credits = prepared.prompt_tokens, None
+            output_tokens = token_counting.count_text(limiter.emitted, request.upstream_model)
         call.note_usage(input_tokens, output_tokens, credits)
         reason = "tool_use" if calls else ar.stop_reason(
             limiter.finish_reason, outcome.finish_reason if outcome else None, limiter.matched_stop)
@@ -245,7 +250,7 @@ async def _tool_frames(
         yield event_frame("error", anthropic_body(error))
     finally:
         if call.completion_tokens == 0 and limiter.emitted:
-            call.note_usage(prompt_tokens, token_counting.count_text(limiter.emitted, request.upstream_model))
+            call.note_usage(prepared.prompt_tokens, token_counting.count_text(limiter.emitted, request.upstream_model))
         await events.aclose()
         await turn.aclose()
 
@@ -254,7 +259,8 @@ async def _tool_frames(
 
 def _count(request: MessagesRequest) -> int:
     # The conversation as the model would get it (tool instructions included), counted the way
-    # usage is counted when 1min.ai reports no tokens.
+    # usage is counted when 1min.ai reports no tokens. Admission counted this body too, but for
+    # its reservation, as sent (system as bare text, tools as JSON): other text, so not reused.
     messages = tool_prompt.conversation(chat_messages(request), _spec(request))
     return token_counting.count_messages(messages, request.upstream_model)
 

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, AsyncIterator, Union
 
 from core.errors import ToolCallFailed
+from core.token_counting import PromptCount
 from core.upstream_key import UpstreamKey
 from api.services import unified_chat
 from api.services.unified_chat import Answer, Prepared, TextStream
@@ -75,8 +76,10 @@ class _Usage:
 
 
 async def prepare(model: str, messages: list[dict[str, Any]], spec: ToolSpec, web_search: bool,
-                  upstream_key: UpstreamKey, *, param: str = "messages") -> Prepared:
-    return await unified_chat.prepare(model, prompt.conversation(messages, spec), web_search, upstream_key, param=param)
+                  upstream_key: UpstreamKey, *, param: str = "messages",
+                  counted: PromptCount | None = None) -> Prepared:
+    return await unified_chat.prepare(model, prompt.conversation(messages, spec), web_search, upstream_key,
+                                      param=param, counted=counted)
 
 
 def judge(reply: str, spec: ToolSpec) -> validate.Verdict:

@@ -43,12 +43,21 @@ class Prepared:
     messages: list[dict[str, Any]]
     web_search: bool
     image_paths: list[str] = field(default_factory=list)
+    counted: token_counting.PromptCount | None = None  # admission's count, if of these very messages
 
     @cached_property
     def prompt_tokens(self) -> int:
         """Counted on first use: 1min.ai usually reports the prompt's tokens itself, and counting a
-        long conversation costs milliseconds (pass `count_prompt` to `token_usage` to stay lazy)."""
-        return token_counting.count_messages(self.messages, self.model)
+        long conversation costs milliseconds (pass `count_prompt` to `token_usage` to stay lazy).
+
+        The reservation counted the request body before any of this was built: its count is
+        reused only when these messages are the very list it counted (a chat call the relay
+        sends as it came). Otherwise the texts differ: the relay writes tool and format
+        instructions into the prompt and rewrites earlier calls and results, and Responses items,
+        instructions and Anthropic's system become chat turns, none of which the body holds.
+        """
+        known = self.counted.tokens_for(self.messages, self.model) if self.counted is not None else None
+        return known if known is not None else token_counting.count_messages(self.messages, self.model)
 
     def count_prompt(self) -> int:
         return self.prompt_tokens
@@ -82,9 +91,11 @@ def _without_web_search(body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def prepare(
-    model: str, messages: list[dict[str, Any]], web_search: bool, upstream_key: UpstreamKey, *, param: str = "messages"
+    model: str, messages: list[dict[str, Any]], web_search: bool, upstream_key: UpstreamKey, *,
+    param: str = "messages", counted: token_counting.PromptCount | None = None,
 ) -> Prepared:
-    """Check the model (and its vision support), upload the images and build the upstream body."""
+    """Check the model (and its vision support), upload the images and build the upstream body;
+    `counted` is admission's count of the request's messages (CallContext.counted_messages)."""
     entry = await registry.resolve(model, CHAT)
     images = tr.image_urls(messages)
     if images and entry is not None and not entry["vision"]:
@@ -95,7 +106,7 @@ async def prepare(
         )
     paths = await image_inputs.upload_images(upstream_key, images)
     body = tr.build_body(model, tr.build_prompt(messages), images=paths, web_search=_web_search(web_search))
-    return Prepared(model, dict(body), messages, web_search, paths)
+    return Prepared(model, dict(body), messages, web_search, paths, counted)
 
 
 async def ask(prepared: Prepared, upstream_key: UpstreamKey) -> Answer:
