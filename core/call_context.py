@@ -8,7 +8,10 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Awaitable, Callable
+from typing import TYPE_CHECKING, Any, AsyncIterator, Awaitable, Callable
+
+if TYPE_CHECKING:
+    from core.token_counting import PromptCount
 
 FinishHook = Callable[["CallContext"], Awaitable[None]]
 logger = logging.getLogger(__name__)
@@ -30,6 +33,11 @@ class CallContext:
     finished: bool = False
     _finish_hooks: list[FinishHook] = field(default_factory=list)
     extra: dict[str, Any] = field(default_factory=dict)
+    # Read from a JSON body once, by admission (api.views.base.RelayView.admit), so later steps
+    # neither parse the model nor count the prompt again:
+    requested_model: str | None = None  # the model the body names, `:online` removed (before default and alias)
+    reserved_prompt_tokens: int = 0  # the prompt as the reservation counts it (quotas.token_estimate)
+    counted_messages: PromptCount | None = None  # the body's chat `messages`, counted alone
 
     def note_usage(self, prompt_tokens: int, completion_tokens: int, credits: int | None = None) -> None:
         self.prompt_tokens, self.completion_tokens = prompt_tokens, completion_tokens

@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import hashlib
 
-from core.errors import AuthenticationFailed
-
 
 def presented_key(request) -> str:
     """The key the client sent (Bearer token or x-api-key), or "" when it sent none."""
@@ -12,17 +10,6 @@ def presented_key(request) -> str:
     scheme, _, token = header.strip().partition(" ")
     key = token.strip() if scheme.lower() == "bearer" else ""
     return key or request.headers.get("x-api-key", "").strip()
-
-
-def api_key_of(request) -> str:
-    """The key to forward as 1min.ai's API-KEY; a missing key is a 401 in the OpenAI envelope."""
-    key = presented_key(request)
-    if not key:
-        raise AuthenticationFailed(
-            "You didn't provide an API key. Send your 1min.ai key as `Authorization: Bearer KEY`.",
-            param=None,
-        )
-    return key
 
 
 def fingerprint(api_key: str) -> str:

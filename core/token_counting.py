@@ -6,6 +6,7 @@ import gzip
 import hashlib
 import math
 import threading
+from dataclasses import dataclass, field
 from importlib import resources
 from typing import Any, Iterable
 
@@ -162,6 +163,22 @@ def count_messages(messages: list[dict[str, Any]], model: str = "") -> int:
                     total += count_text(str(function.get("name", "")), model)
                     total += count_text(str(function.get("arguments", "")), model)
     return total
+
+
+@dataclass(frozen=True, slots=True)
+class PromptCount:
+    """`count_messages(messages, model)`, done once: a later step that sends this very list (the
+    same object, so the same text) with a model of the same encoding takes `tokens` from here."""
+
+    messages: list[dict[str, Any]] = field(repr=False)
+    model: str
+    tokens: int
+
+    def tokens_for(self, messages: list[dict[str, Any]], model: str) -> int | None:
+        """The count of `messages` for `model`, if it is this one; None when it must be counted."""
+        if messages is not self.messages or encoding_name_for(model) != encoding_name_for(self.model):
+            return None
+        return self.tokens
 
 
 def warm_up() -> None:

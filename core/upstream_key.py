@@ -1,6 +1,7 @@
-"""A 1min.ai key drawn from a pool: the HTTP seam may swap it when 1min.ai refuses it."""
+"""The 1min.ai key a call sends: its secret, and for a pooled key the lease that may swap it."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from core.errors import RelayError
@@ -22,19 +23,17 @@ class KeyLease(Protocol):
         """Count one upstream call served by `key`."""
 
 
-class LeasedKey(str):
-    """A str (the pool's first choice, so code that only forwards it still works) with its lease.
+@dataclass(frozen=True, slots=True, repr=False)
+class UpstreamKey:
+    """What a caller's calls send to 1min.ai as API-KEY, carried from keys.callers to the HTTP seam.
 
-    api.upstream.onemin_client asks the lease for the key to send, and for another one when 1min.ai
-    answers 401, 402, 429 or an insufficient-credit error, before any byte reached the client.
+    `secret` is the client's own 1min.ai key (passthrough), or the pool's first choice for a relay
+    key, whose `lease` api.upstream.key_failover asks for the key to send, and for another one when
+    1min.ai answers 401, 402, 429 or an insufficient-credit error before any byte reached the client.
     """
 
-    lease: KeyLease
+    secret: str
+    lease: KeyLease | None = None
 
-    def __new__(cls, value: str, lease: KeyLease) -> "LeasedKey":
-        instance = super().__new__(cls, value)
-        instance.lease = lease
-        return instance
-
-    def __repr__(self) -> str:  # never print the key itself
-        return "LeasedKey(<redacted>)"
+    def __repr__(self) -> str:  # never print the key itself (str() and f-strings use this too)
+        return f"UpstreamKey(<redacted>{', pooled' if self.lease is not None else ''})"

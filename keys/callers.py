@@ -10,7 +10,7 @@ from django.conf import settings
 
 from core.identity import fingerprint
 from core.errors import AuthenticationFailed
-from core.upstream_key import LeasedKey
+from core.upstream_key import UpstreamKey
 from keys import crypto
 from keys.activity import activity
 from keys.failed_lookups import failed_lookups
@@ -21,8 +21,8 @@ from keys.shared_state import watch
 
 @dataclass(frozen=True)
 class Caller:
-    # Forwarded as API-KEY; a LeasedKey (pool failover) for relay keys. Never in a repr or a log.
-    upstream_key: str = field(repr=False)
+    # What 1min.ai is sent; for a relay key it holds the pool lease (failover). Never in a repr or a log.
+    upstream_key: UpstreamKey = field(repr=False)
     fingerprint: str  # identity for limits and usage; never the key itself
     relay_key: KeyRecord | None = None  # None: the client's own 1min.ai key (passthrough)
 
@@ -64,7 +64,7 @@ async def resolve_caller(presented: str | None, client: str = "") -> Caller:
         token = settings.AUTH_TOKEN  # passthrough only (relay.E041): the one key let through
         if token and not hmac.compare_digest(presented.encode(), token.encode()):
             raise AuthenticationFailed("Incorrect API key provided. This relay accepts one key only.")
-        return Caller(presented, fingerprint(presented))
+        return Caller(UpstreamKey(presented), fingerprint(presented))
     if not crypto.is_relay_key(presented):
         raise AuthenticationFailed(
             "This relay accepts only relay keys (they start with `rk-`); ask its operator for one."
@@ -73,7 +73,7 @@ async def resolve_caller(presented: str | None, client: str = "") -> Caller:
     activity.relay_key_used(record.id)
     lease = PoolLease(pool, record.allowed_models)
     await pool.entries()  # so the key below is a real one; the lease may still change it
-    return Caller(LeasedKey(pool.first_secret(), lease), record.fingerprint, record)
+    return Caller(UpstreamKey(pool.first_secret(), lease), record.fingerprint, record)
 
 
 async def _look_up(key_hash: str, client: str) -> KeyRecord | None:

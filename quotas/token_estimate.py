@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core import token_counting
@@ -20,6 +20,9 @@ class Estimate:
     prompt_tokens: int = 0
     max_output_tokens: int | None = None  # what the client asked for, if it did
     generates_text: bool = False  # a chat/response/completion: its answer costs tokens too
+    # The body's `messages` counted alone, part of prompt_tokens: a chat call sending them as they
+    # are reuses this count for its usage instead of counting them again.
+    counted_messages: token_counting.PromptCount | None = field(default=None, compare=False, repr=False)
 
 
 def _model(body: dict[str, Any]) -> str | None:
@@ -57,10 +60,14 @@ def from_body(body: Any, generates_text: bool = False) -> Estimate:
     model = _model(body)
     counting_model = model or ""
     prompt = 0
+    counted = None
     messages = body.get("messages")
     if isinstance(messages, list):
-        prompt += token_counting.count_messages([m for m in messages if isinstance(m, dict)], counting_model)
-        prompt += _item_extras(messages, counting_model)
+        dicts = [m for m in messages if isinstance(m, dict)]
+        tokens = token_counting.count_messages(dicts, counting_model)
+        if len(dicts) == len(messages):  # else not the count of `messages` itself
+            counted = token_counting.PromptCount(messages, counting_model, tokens)
+        prompt += tokens + _item_extras(messages, counting_model)
     if "input" in body:
         prompt += _texts(body.get("input"), counting_model)
         if isinstance(body.get("input"), list):
@@ -69,7 +76,7 @@ def from_body(body: Any, generates_text: bool = False) -> Estimate:
         if isinstance(body.get(name), str):
             prompt += token_counting.count_text(body[name], counting_model)
     prompt += _added_to_prompt(body, counting_model)
-    return Estimate(model, prompt, _cap(body), generates_text)
+    return Estimate(model, prompt, _cap(body), generates_text, counted)
 
 
 # --- what reaches the upstream prompt besides the messages' text ------------------------------

@@ -11,6 +11,7 @@ from django.conf import settings
 
 from api.upstream import onemin_client, url_fetcher
 from core.errors import InvalidRequest, RelayError, UpstreamError
+from core.upstream_key import UpstreamKey
 from api.media.media_types import sniff_image
 
 T = TypeVar("T")
@@ -64,10 +65,10 @@ async def loaded_image(reference: str, budget: "ByteBudget") -> tuple[bytes, str
     return data, kind[0], kind[1]
 
 
-async def _upload_loaded(api_key: str, image: tuple[bytes, str, str]) -> str:
+async def _upload_loaded(upstream_key: UpstreamKey, image: tuple[bytes, str, str]) -> str:
     data, mime, ext = image
     # 1min.ai rejects uploads whose name has no extension matching the content.
-    result = await onemin_client.upload_asset(api_key, f"relay-{uuid.uuid4().hex}.{ext}", data, mime)
+    result = await onemin_client.upload_asset(upstream_key, f"relay-{uuid.uuid4().hex}.{ext}", data, mime)
     return asset_path(result)
 
 
@@ -115,7 +116,7 @@ async def _each_bounded(items: list[Any], work: Callable[[Any], Awaitable[T]]) -
     return [task.result() for task in tasks]
 
 
-async def upload_images(api_key: str, references: list[str]) -> list[str]:
+async def upload_images(upstream_key: UpstreamKey, references: list[str]) -> list[str]:
     """Upload all images; any failure fails the request (never a text-only reply).
 
     Every image is counted, fetched and checked before the first upload, so a bad one costs
@@ -131,6 +132,6 @@ async def upload_images(api_key: str, references: list[str]) -> list[str]:
     budget = ByteBudget(settings.IMAGE_REQUEST_MAX_BYTES)
     images = await _each_bounded(references, lambda reference: loaded_image(reference, budget))
     try:
-        return await _each_bounded(images, lambda image: _upload_loaded(api_key, image))
+        return await _each_bounded(images, lambda image: _upload_loaded(upstream_key, image))
     finally:
         images.clear()  # the bytes go now, not when the request's frames do

@@ -13,6 +13,7 @@ from api.upstream import onemin_client
 from core import token_counting
 from core.call_context import CallContext
 from core.errors import InvalidRequest, UpstreamError
+from core.upstream_key import UpstreamKey
 from api.media.image_inputs import asset_path
 from api.media.media_types import sniff_audio
 from api.model_registry import resolve_model
@@ -52,7 +53,7 @@ def _check_file(upload: AudioFile) -> tuple[Any, str]:
     return kind, kind.format
 
 
-async def run(request: AudioTextRequest, upload: AudioFile, api_key: str,
+async def run(request: AudioTextRequest, upload: AudioFile, upstream_key: UpstreamKey,
               call: CallContext) -> Rendered:
     call.model = request.model  # labels a refusal too
     resolved = await resolve_model(request.model, tr.FEATURE[request.task])
@@ -79,8 +80,8 @@ async def run(request: AudioTextRequest, upload: AudioFile, api_key: str,
             code="audio_duration_unknown",
         )
     uploaded = await onemin_client.upload_asset(
-        api_key, f"audio-{uuid.uuid4().hex}.{audio_format}", upload.data, kind.mime)
-    record = await call_feature(api_key, tr.build_body(request, asset_path(uploaded)), tr.FIELD_PARAMS)
+        upstream_key, f"audio-{uuid.uuid4().hex}.{audio_format}", upload.data, kind.mime)
+    record = await call_feature(upstream_key, tr.build_body(request, asset_path(uploaded)), tr.FIELD_PARAMS)
     transcript = tr.read_transcript(features.results(record))
     if transcript is None:
         raise UpstreamError("1min.ai reported success but returned no transcript.")

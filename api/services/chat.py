@@ -11,6 +11,7 @@ from api import structured_output as so
 from core import token_counting
 from core.call_context import CallContext
 from core.errors import RelayError, StructuredOutputFailed, ToolCallFailed
+from core.upstream_key import UpstreamKey
 from api.output_limits import OutputLimiter, limit_text
 from api.request_schemas.text import ChatRequest
 from api.services import structured_turn, tool_turn, unified_chat
@@ -39,11 +40,12 @@ DEGRADED_HEADER = {"X-WebSearch-Degraded": "true"}
 NO_TOOLS = ToolSpec(())
 
 
-async def _prepare(request: ChatRequest, api_key: str) -> Prepared:
+async def _prepare(request: ChatRequest, upstream_key: UpstreamKey, call: CallContext) -> Prepared:
     # History calls and results are written in the calling convention even when no tool is declared now.
     spec = request.tools or NO_TOOLS
     messages = so.with_instructions(request.messages, request.response_format)
-    return await tool_turn.prepare(request.upstream_model, messages, spec, request.web_search, api_key)
+    return await tool_turn.prepare(request.upstream_model, messages, spec, request.web_search, upstream_key,
+                                   counted=call.counted_messages)
 
 
 def _active_tools(request: ChatRequest) -> ToolSpec | None:
@@ -58,11 +60,12 @@ def _usage(metadata: dict[str, Any], prompt_tokens: int | Callable[[], int], tex
     return tr.usage_object(*unified_chat.token_usage(metadata, prompt_tokens, text, model, exact))
 
 
-async def _structured(request: ChatRequest, api_key: str, call: CallContext) -> tuple[str, str, dict[str, Any], bool]:
+async def _structured(request: ChatRequest, upstream_key: UpstreamKey,
+                      call: CallContext) -> tuple[str, str, dict[str, Any], bool]:
     """A JSON answer (checked, repaired once) as (text, finish reason, usage, degraded); raises
     StructuredOutputFailed, after counting what the calls used, when it stays invalid."""
-    prepared = await _prepare(request, api_key)
-    outcome = await structured_turn.answer(prepared, request.response_format, api_key)
+    prepared = await _prepare(request, upstream_key, call)
+    outcome = await structured_turn.answer(prepared, request.response_format, upstream_key)
     call.note_usage(outcome.input_tokens, outcome.output_tokens, outcome.credits)
     if outcome.text is None:
         raise StructuredOutputFailed(outcome.error or "")
@@ -74,18 +77,18 @@ async def _structured(request: ChatRequest, api_key: str, call: CallContext) -> 
     return limited, reason, tr.usage_object(outcome.input_tokens, output_tokens), outcome.degraded
 
 
-async def complete(request: ChatRequest, api_key: str, call: CallContext) -> ChatResult:
+async def complete(request: ChatRequest, upstream_key: UpstreamKey, call: CallContext) -> ChatResult:
     request = await unified_chat.resolve_request(request, call)
     completion_id, created = _ids()
     if request.response_format.is_json and _active_tools(request) is None:
-        text, reason, usage, degraded = await _structured(request, api_key, call)
+        text, reason, usage, degraded = await _structured(request, upstream_key, call)
         body = tr.completion(completion_id, created, request.model, text, reason, usage)
         return ChatResult(body, DEGRADED_HEADER if degraded else {})
-    prepared = await _prepare(request, api_key)
+    prepared = await _prepare(request, upstream_key, call)
     spec = _active_tools(request)
     if spec is not None:
-        return await _complete_with_tools(request, spec, prepared, api_key, call)
-    answer = await unified_chat.ask(prepared, api_key)
+        return await _complete_with_tools(request, spec, prepared, upstream_key, call)
+    answer = await unified_chat.ask(prepared, upstream_key)
     limited, cut = limit_text(answer.text, request.stop, request.max_tokens, request.upstream_model)
     reason = cut or tr.finish_reason(answer.metadata.get("finishReason"))
     usage = _usage(answer.metadata, prepared.count_prompt, limited, request.upstream_model, exact=cut is None)
@@ -96,9 +99,9 @@ async def complete(request: ChatRequest, api_key: str, call: CallContext) -> Cha
     )
 
 
-async def _tool_outcome(prepared: Prepared, spec: ToolSpec, api_key: str, call: CallContext, opener):
+async def _tool_outcome(prepared: Prepared, spec: ToolSpec, upstream_key: UpstreamKey, call: CallContext, opener):
     try:
-        return await opener(prepared, spec, api_key)
+        return await opener(prepared, spec, upstream_key)
     except ToolCallFailed as error:
         call.note_usage(*error.usage)  # both upstream calls were made and are paid for
         raise
@@ -110,15 +113,15 @@ def _cut_output(outcome: tool_turn.Outcome, limited: str, model: str) -> int:
     return max(0, outcome.output_tokens - dropped)
 
 
-async def _tool_answer(request: ChatRequest, spec: ToolSpec, prepared: Prepared, api_key: str,
+async def _tool_answer(request: ChatRequest, spec: ToolSpec, prepared: Prepared, upstream_key: UpstreamKey,
                        call: CallContext) -> tool_turn.Outcome:
     """A tool turn answered whole; with a JSON `response_format` a text answer is then held to it
     (cleaned, checked, repaired once) like any structured answer."""
-    outcome = await _tool_outcome(prepared, spec, api_key, call, tool_turn.answer)
+    outcome = await _tool_outcome(prepared, spec, upstream_key, call, tool_turn.answer)
     if outcome.calls or not request.response_format.is_json:
         return outcome
     settled = await structured_turn.settle(prepared, request.response_format, structured_turn.Outcome(
-        outcome.text, outcome.input_tokens, outcome.output_tokens, outcome.credits, outcome.degraded), api_key)
+        outcome.text, outcome.input_tokens, outcome.output_tokens, outcome.credits, outcome.degraded), upstream_key)
     outcome.input_tokens, outcome.output_tokens, outcome.credits = settled.input_tokens, settled.output_tokens, settled.credits
     if settled.text is None:
         call.note_usage(outcome.input_tokens, outcome.output_tokens, outcome.credits)
@@ -130,9 +133,9 @@ async def _tool_answer(request: ChatRequest, spec: ToolSpec, prepared: Prepared,
 
 
 async def _complete_with_tools(
-    request: ChatRequest, spec: ToolSpec, prepared: Prepared, api_key: str, call: CallContext
+    request: ChatRequest, spec: ToolSpec, prepared: Prepared, upstream_key: UpstreamKey, call: CallContext
 ) -> ChatResult:
-    outcome = await _tool_answer(request, spec, prepared, api_key, call)
+    outcome = await _tool_answer(request, spec, prepared, upstream_key, call)
     completion_id, created = _ids()
     headers = DEGRADED_HEADER if outcome.degraded else {}
     if outcome.calls:
@@ -150,7 +153,7 @@ async def _complete_with_tools(
 
 # ---- streaming -------------------------------------------------------------------------------
 
-async def stream(request: ChatRequest, api_key: str, call: CallContext) -> ChatStream:
+async def stream(request: ChatRequest, upstream_key: UpstreamKey, call: CallContext) -> ChatStream:
     """Stream a completion. Any failure before the first byte is raised here, as an HTTP error.
 
     JSON formats are answered whole first (checked, maybe repaired, before any of it is sent), so
@@ -159,18 +162,18 @@ async def stream(request: ChatRequest, api_key: str, call: CallContext) -> ChatS
     request = await unified_chat.resolve_request(request, call)
     spec = _active_tools(request)
     if request.response_format.is_json and spec is None:
-        text, reason, usage, degraded = await _structured(request, api_key, call)
+        text, reason, usage, degraded = await _structured(request, upstream_key, call)
         return ChatStream(_replay(request, text, reason, usage), DEGRADED_HEADER if degraded else {})
-    prepared = await _prepare(request, api_key)
+    prepared = await _prepare(request, upstream_key, call)
     if spec is not None and request.response_format.is_json:
         # A text answer must be checked JSON: the turn is answered whole, then replayed.
-        outcome = await _tool_answer(request, spec, prepared, api_key, call)
-        turn = tool_turn.ToolStream(prepared, spec, api_key, finished=outcome)
+        outcome = await _tool_answer(request, spec, prepared, upstream_key, call)
+        turn = tool_turn.ToolStream(prepared, spec, upstream_key, finished=outcome)
         return ChatStream(_tool_frames(request, prepared, turn, call), DEGRADED_HEADER if turn.degraded else {})
     if spec is not None:
-        turn = await _tool_outcome(prepared, spec, api_key, call, tool_turn.open_stream)
+        turn = await _tool_outcome(prepared, spec, upstream_key, call, tool_turn.open_stream)
         return ChatStream(_tool_frames(request, prepared, turn, call), DEGRADED_HEADER if turn.degraded else {})
-    upstream = await unified_chat.open_stream(prepared, api_key)
+    upstream = await unified_chat.open_stream(prepared, upstream_key)
     frames = _frames(request, prepared, upstream, call)
     return ChatStream(frames, DEGRADED_HEADER if upstream.degraded else {})
 

@@ -7,15 +7,16 @@ from django.conf import settings
 
 from api.upstream import onemin_client
 from core.errors import InvalidRequest, UpstreamError
+from core.upstream_key import UpstreamKey
 from api.translators import features
 
 
-async def call_feature(api_key: str, body: Any, field_params: dict[str, str],
+async def call_feature(upstream_key: UpstreamKey, body: Any, field_params: dict[str, str],
                        guess_param: Callable[[str], str | None] | None = None) -> dict[str, Any]:
     """POST one /api/features call; upstream complaints name the OpenAI parameter at fault."""
     try:
         payload = await onemin_client.post_json(f"{settings.ONE_MIN_API_URL}?isStreaming=false",
-                                                api_key, dict(body))
+                                                upstream_key, dict(body))
     except InvalidRequest as error:
         if error.code == "UNSUPPORTED_MODEL":
             error.param = "model"

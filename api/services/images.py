@@ -13,6 +13,7 @@ from api.upstream import onemin_client
 from core import token_counting
 from core.call_context import CallContext
 from core.errors import UpstreamError
+from core.upstream_key import UpstreamKey
 from api.model_registry import registry, resolve_model
 from api.services.features import call_feature
 from api.request_schemas.media import ImageRequest
@@ -45,12 +46,12 @@ async def _b64(path: str, fallback: str | None) -> str:
     return base64.b64encode(data).decode("ascii")
 
 
-async def generate(request: ImageRequest, api_key: str, call: CallContext) -> dict[str, Any]:
+async def generate(request: ImageRequest, upstream_key: UpstreamKey, call: CallContext) -> dict[str, Any]:
     call.model = request.model.strip() if request.model else await default_model()  # labels a refusal too
     resolved = await resolve_model(call.model, IMAGE)
     model = call.model = resolved.target
     body = tr.build_body(model, request)
-    record = await call_feature(api_key, body, tr.FIELD_PARAMS, tr.param_for_message)
+    record = await call_feature(upstream_key, body, tr.FIELD_PARAMS, tr.param_for_message)
     paths = features.result_paths(record)[: request.n]
     if not paths:
         raise UpstreamError("1min.ai reported success but returned no image.")

@@ -8,6 +8,7 @@ from typing import Any, AsyncIterator
 from core import token_counting
 from core.call_context import CallContext
 from core.errors import RelayError, ToolCallFailed, anthropic_body
+from core.upstream_key import UpstreamKey
 from api.model_registry import resolve_model
 from api.output_limits import OutputLimiter
 from api.request_schemas.anthropic import MessagesRequest
@@ -52,11 +53,11 @@ def _spec(request: MessagesRequest) -> ToolSpec:
     return request.tools or NO_TOOLS
 
 
-async def _prepare(request: MessagesRequest, api_key: str) -> Prepared:
+async def _prepare(request: MessagesRequest, upstream_key: UpstreamKey) -> Prepared:
     # Through the tool engine even without tools: earlier tool_use/tool_result turns are then
     # written in the one calling convention the model is taught.
     return await tool_turn.prepare(
-        request.upstream_model, chat_messages(request), _spec(request), request.web_search, api_key
+        request.upstream_model, chat_messages(request), _spec(request), request.web_search, upstream_key
     )
 
 
@@ -68,12 +69,12 @@ def _limiter(request: MessagesRequest) -> OutputLimiter:
     return OutputLimiter(request.stop_sequences, request.max_tokens, request.upstream_model)
 
 
-async def create(request: MessagesRequest, api_key: str, call: CallContext) -> MessagesResult:
+async def create(request: MessagesRequest, upstream_key: UpstreamKey, call: CallContext) -> MessagesResult:
     request = await unified_chat.resolve_request(request, call)
-    prepared = await _prepare(request, api_key)
+    prepared = await _prepare(request, upstream_key)
     if _spec(request).active:
-        return await _create_with_tools(request, prepared, api_key, call)
-    answer = await unified_chat.ask(prepared, api_key)
+        return await _create_with_tools(request, prepared, upstream_key, call)
+    answer = await unified_chat.ask(prepared, upstream_key)
     limiter = _limiter(request)
     text = limiter.feed(answer.text) + limiter.flush()
     reason = ar.stop_reason(limiter.finish_reason, answer.metadata.get("finishReason"), limiter.matched_stop)
@@ -88,18 +89,18 @@ async def create(request: MessagesRequest, api_key: str, call: CallContext) -> M
     return MessagesResult(body, DEGRADED_HEADER if answer.degraded else {})
 
 
-async def _tool_outcome(prepared: Prepared, spec: ToolSpec, api_key: str, call: CallContext) -> Outcome:
+async def _tool_outcome(prepared: Prepared, spec: ToolSpec, upstream_key: UpstreamKey, call: CallContext) -> Outcome:
     try:
-        return await tool_turn.answer(prepared, spec, api_key)
+        return await tool_turn.answer(prepared, spec, upstream_key)
     except ToolCallFailed as error:
         call.note_usage(*error.usage)  # the upstream calls were made and billed
         raise
 
 
 async def _create_with_tools(
-    request: MessagesRequest, prepared: Prepared, api_key: str, call: CallContext
+    request: MessagesRequest, prepared: Prepared, upstream_key: UpstreamKey, call: CallContext
 ) -> MessagesResult:
-    outcome = await _tool_outcome(prepared, _spec(request), api_key, call)
+    outcome = await _tool_outcome(prepared, _spec(request), upstream_key, call)
     output_tokens, sequence = outcome.output_tokens, None
     if outcome.calls:
         text, reason = outcome.text, "tool_use"
@@ -117,27 +118,31 @@ async def _create_with_tools(
 
 # ---- streaming -------------------------------------------------------------------------------
 
-async def stream(request: MessagesRequest, api_key: str, call: CallContext) -> MessagesStream:
+async def stream(request: MessagesRequest, upstream_key: UpstreamKey, call: CallContext) -> MessagesStream:
     request = await unified_chat.resolve_request(request, call)
-    prepared = await _prepare(request, api_key)
+    prepared = await _prepare(request, upstream_key)
     if _spec(request).active:
-        return await _stream_with_tools(request, prepared, api_key, call)
-    upstream = await unified_chat.open_stream(prepared, api_key)
-    # message_start carries the input tokens before 1min.ai has reported any: a local count.
-    prompt_tokens = await asyncio.to_thread(lambda: prepared.prompt_tokens)
-    frames = _frames(request, prepared, prompt_tokens, upstream, call)
+        return await _stream_with_tools(request, prepared, upstream_key, call)
+    upstream = await unified_chat.open_stream(prepared, upstream_key)
+    frames = _frames(request, prepared, upstream, call)
     return MessagesStream(frames, DEGRADED_HEADER if upstream.degraded else {})
 
 
+def _start(request: MessagesRequest, call: CallContext) -> bytes:
+    # message_start carries the input tokens before 1min.ai has reported any: an estimate, and
+    # admission's count of this body (the reservation's) is one already made. The final usage
+    # is 1min.ai's, or else the prompt as sent counted (what count_tokens answers).
+    return _event(ar.message_start(ar.message_id(), request.model, call.reserved_prompt_tokens))
+
+
 async def _frames(
-    request: MessagesRequest, prepared: Prepared, prompt_tokens: int, upstream: TextStream, call: CallContext
+    request: MessagesRequest, prepared: Prepared, upstream: TextStream, call: CallContext
 ) -> AsyncIterator[bytes]:
     limiter = _limiter(request)
     deltas = upstream.deltas()
     try:
         # Frames ready at the same moment go out in one write.
-        yield (_event(ar.message_start(ar.message_id(), request.model, prompt_tokens))
-               + _event(ar.block_start(0, ar.text_block(""))) + _event(ar.PING))
+        yield _start(request, call) + _event(ar.block_start(0, ar.text_block(""))) + _event(ar.PING)
         async for delta in deltas:
             out = limiter.feed(delta)
             if out:
@@ -150,7 +155,7 @@ async def _frames(
         metadata = upstream.metadata
         reason = ar.stop_reason(limiter.finish_reason, metadata.get("finishReason"), limiter.matched_stop)
         input_tokens, output_tokens = unified_chat.token_usage(
-            metadata, prompt_tokens, limiter.emitted, request.upstream_model, exact=limiter.finish_reason is None
+            metadata, prepared.count_prompt, limiter.emitted, request.upstream_model, exact=limiter.finish_reason is None
         )
         call.note_usage(input_tokens, output_tokens, unified_chat.credits_of(metadata))
         yield (_event(ar.block_stop(0)) + _event(ar.message_delta(reason, limiter.matched_stop, input_tokens, output_tokens))
@@ -161,25 +166,24 @@ async def _frames(
         yield event_frame("error", anthropic_body(error))
     finally:
         if call.completion_tokens == 0 and limiter.emitted:
-            call.note_usage(prompt_tokens, token_counting.count_text(limiter.emitted, request.upstream_model))
+            call.note_usage(prepared.prompt_tokens, token_counting.count_text(limiter.emitted, request.upstream_model))
         await deltas.aclose()
         await upstream.aclose()
 
 
 async def _stream_with_tools(
-    request: MessagesRequest, prepared: Prepared, api_key: str, call: CallContext
+    request: MessagesRequest, prepared: Prepared, upstream_key: UpstreamKey, call: CallContext
 ) -> MessagesStream:
     try:
-        turn = await tool_turn.open_stream(prepared, _spec(request), api_key)
+        turn = await tool_turn.open_stream(prepared, _spec(request), upstream_key)
     except ToolCallFailed as error:
         call.note_usage(*error.usage)
         raise
-    prompt_tokens = await asyncio.to_thread(lambda: prepared.prompt_tokens)
-    return MessagesStream(_tool_frames(request, prompt_tokens, turn, call), DEGRADED_HEADER if turn.degraded else {})
+    return MessagesStream(_tool_frames(request, prepared, turn, call), DEGRADED_HEADER if turn.degraded else {})
 
 
 async def _tool_frames(
-    request: MessagesRequest, prompt_tokens: int, turn: ToolStream, call: CallContext
+    request: MessagesRequest, prepared: Prepared, turn: ToolStream, call: CallContext
 ) -> AsyncIterator[bytes]:
     """Text as it may be shown, then each recognised call as a tool_use block with its input
     streamed as input_json_delta; stop_reason `tool_use` when there were calls."""
@@ -202,7 +206,7 @@ async def _tool_frames(
         return ([_event(ar.text_delta(index, tail))] if tail else []) + [_event(ar.block_stop(index))]
 
     try:
-        yield _event(ar.message_start(ar.message_id(), request.model, prompt_tokens))
+        yield _start(request, call)
         async for event in events:
             if isinstance(event, TextDelta):
                 out = limiter.feed(event.text)
@@ -232,7 +236,8 @@ async def _tool_frames(
         if outcome is not None and limiter.finish_reason is None:
             input_tokens, output_tokens, credits = outcome.input_tokens, outcome.output_tokens, outcome.credits
         else:
-            input_tokens, output_tokens, credits = prompt_tokens, token_counting.count_text(limiter.emitted, request.upstream_model), None
+            input_tokens, credits = prepared.prompt_tokens, None
+            output_tokens = token_counting.count_text(limiter.emitted, request.upstream_model)
         call.note_usage(input_tokens, output_tokens, credits)
         reason = "tool_use" if calls else ar.stop_reason(
             limiter.finish_reason, outcome.finish_reason if outcome else None, limiter.matched_stop)
@@ -243,7 +248,7 @@ async def _tool_frames(
         yield event_frame("error", anthropic_body(error))
     finally:
         if call.completion_tokens == 0 and limiter.emitted:
-            call.note_usage(prompt_tokens, token_counting.count_text(limiter.emitted, request.upstream_model))
+            call.note_usage(prepared.prompt_tokens, token_counting.count_text(limiter.emitted, request.upstream_model))
         await events.aclose()
         await turn.aclose()
 
@@ -252,7 +257,8 @@ async def _tool_frames(
 
 def _count(request: MessagesRequest) -> int:
     # The conversation as the model would get it (tool instructions included), counted the way
-    # usage is counted when 1min.ai reports no tokens.
+    # usage is counted when 1min.ai reports no tokens. Admission counted this body too, but for
+    # its reservation, as sent (system as bare text, tools as JSON): other text, so not reused.
     messages = tool_prompt.conversation(chat_messages(request), _spec(request))
     return token_counting.count_messages(messages, request.upstream_model)
 

@@ -10,6 +10,7 @@ from core import token_counting
 from core.call_context import CallContext
 from core.identity import fingerprint
 from core.errors import RelayError, ToolCallFailed
+from core.upstream_key import UpstreamKey
 from api.output_limits import OutputLimiter, limit_text
 from api.request_schemas.text import ItemListParams, ResponsesRequest
 from api.services import response_store, structured_turn, tool_turn, unified_chat
@@ -56,11 +57,12 @@ class _Turn:
             await response_store.save(body, self.request.items, self.key_fingerprint, self.root_id)
 
 
-async def _turn(request: ResponsesRequest, api_key: str, call: CallContext) -> _Turn:
+async def _turn(request: ResponsesRequest, upstream_key: UpstreamKey, call: CallContext) -> _Turn:
     request = await unified_chat.resolve_request(request, call)
     # Stored responses belong to the caller (its relay key in managed mode), not to the pool
-    # key that happens to serve it; RelayView.key_of has set this.
-    key_fingerprint = call.key_fingerprint or fingerprint(api_key)
+    # key that happens to serve it; RelayView.key_of has set this. Driven without a view, the
+    # caller's own secret names the owner, as a passthrough caller's fingerprint does.
+    key_fingerprint = call.key_fingerprint or fingerprint(upstream_key.secret)
     history = response_store.History([])
     if request.previous_response_id:
         history = await response_store.history(request.previous_response_id, key_fingerprint)
@@ -69,17 +71,17 @@ async def _turn(request: ResponsesRequest, api_key: str, call: CallContext) -> _
     messages = tr.conversation(request.instructions, guidance, tr.items_to_messages(history.items), request.messages)
     # Earlier calls and results are written in the calling convention even when no tool is offered now.
     prepared = await tool_turn.prepare(request.upstream_model, messages, request.tools.spec, request.web_search,
-                                       api_key, param="input")
+                                       upstream_key, param="input")
     return _Turn(request, key_fingerprint, prepared.messages, prepared, history.root_id)
 
 
-async def _answer(turn: _Turn, api_key: str) -> Outcome:
+async def _answer(turn: _Turn, upstream_key: UpstreamKey) -> Outcome:
     """Function calls, or a text answer held to the text format (both repaired at most once each)."""
     spec, fmt = turn.request.tools.spec, turn.request.text_format
     if not spec.active:
-        return await structured_turn.answer(turn.prepared, fmt, api_key)
+        return await structured_turn.answer(turn.prepared, fmt, upstream_key)
     try:
-        turned = await tool_turn.answer(turn.prepared, spec, api_key)
+        turned = await tool_turn.answer(turn.prepared, spec, upstream_key)
     except ToolCallFailed as error:  # `required` or a named function, and no valid call came
         used_in, used_out, credits = error.usage
         return Outcome(None, used_in, used_out, credits, False, error=error.message, repaired=True)
@@ -87,7 +89,7 @@ async def _answer(turn: _Turn, api_key: str) -> Outcome:
                       repaired=turned.repaired, calls=turned.calls)
     if turned.calls:
         return outcome
-    return await structured_turn.settle(turn.prepared, fmt, outcome, api_key)
+    return await structured_turn.settle(turn.prepared, fmt, outcome, upstream_key)
 
 
 def _lead(turn: _Turn, degraded: bool) -> list[dict[str, Any]]:
@@ -130,9 +132,9 @@ def _finished(turn: _Turn, outcome: Outcome, message_id: str) -> tuple[dict[str,
     return turn.body(ro.COMPLETED, output, token_usage=token_usage), text
 
 
-async def create(request: ResponsesRequest, api_key: str, call: CallContext) -> ResponsesResult:
-    turn = await _turn(request, api_key, call)
-    outcome = await _answer(turn, api_key)
+async def create(request: ResponsesRequest, upstream_key: UpstreamKey, call: CallContext) -> ResponsesResult:
+    turn = await _turn(request, upstream_key, call)
+    outcome = await _answer(turn, upstream_key)
     body, _text = _finished(turn, outcome, tr.new_id("msg"))
     call.note_usage(body["usage"]["input_tokens"], body["usage"]["output_tokens"], outcome.credits)
     await turn.keep(body)
@@ -150,25 +152,25 @@ def _opening(turn: _Turn, seq: ro.EventSequence) -> list[bytes]:
     return [_frame(seq("response.created", response=started)), _frame(seq("response.in_progress", response=started))]
 
 
-async def stream(request: ResponsesRequest, api_key: str, call: CallContext) -> ResponsesStream:
+async def stream(request: ResponsesRequest, upstream_key: UpstreamKey, call: CallContext) -> ResponsesStream:
     """Stream a response. Any failure before the first token is raised here, as an HTTP error.
 
     JSON formats, and tools the model must call (`required` or named), are answered whole first
     (a reply must be checked, maybe repaired, before any of it is sent) and then streamed as the
     same events. With `auto` tools the text streams live; only a possible call is held back.
     """
-    turn = await _turn(request, api_key, call)
+    turn = await _turn(request, upstream_key, call)
     spec = request.tools.spec
     if spec.active and spec.choice.mode == "auto" and not request.text_format.is_json:
-        turned = await tool_turn.open_stream(turn.prepared, spec, api_key)
+        turned = await tool_turn.open_stream(turn.prepared, spec, upstream_key)
         return ResponsesStream(_live_tools(turn, turned, call), DEGRADED_HEADER if turned.degraded else {})
     if request.text_format.is_json or spec.active:
-        outcome = await _answer(turn, api_key)
+        outcome = await _answer(turn, upstream_key)
         message_id = tr.new_id("msg")
         body, text = _finished(turn, outcome, message_id)
         call.note_usage(body["usage"]["input_tokens"], body["usage"]["output_tokens"], outcome.credits)
         return ResponsesStream(_replay(turn, body, text, message_id), DEGRADED_HEADER if outcome.degraded else {})
-    upstream = await unified_chat.open_stream(turn.prepared, api_key)
+    upstream = await unified_chat.open_stream(turn.prepared, upstream_key)
     return ResponsesStream(_live(turn, upstream, call), DEGRADED_HEADER if upstream.degraded else {})
 
 
@@ -236,7 +238,7 @@ async def _live(turn: _Turn, upstream: TextStream, call: CallContext) -> AsyncIt
         status = ro.INCOMPLETE if cut else ro.COMPLETED
         for event in message.closed(text, status):
             yield _frame(event)
-        used_in, used_out = unified_chat.token_usage(upstream.metadata, turn.prepared.prompt_tokens, text, model, not cut)
+        used_in, used_out = unified_chat.token_usage(upstream.metadata, turn.prepared.count_prompt, text, model, not cut)
         call.note_usage(used_in, used_out, unified_chat.credits_of(upstream.metadata))
         body = turn.body(status, [*lead, ro.message_item(message.item_id, text, status)], token_usage=ro.usage(used_in, used_out),
                          incomplete_reason="max_output_tokens" if cut else None)

@@ -13,6 +13,7 @@ from core import token_counting
 from api.media.audio_convert import NotConvertible, wav_to_pcm
 from core.call_context import CallContext
 from core.errors import UpstreamError
+from core.upstream_key import UpstreamKey
 from api.media.media_types import sniff_audio
 from api.model_registry import resolve_model
 from api.request_schemas.media import SpeechRequest
@@ -55,12 +56,12 @@ async def _relay(head: bytes, rest: AsyncIterator[bytes],
         await download.aclose()
 
 
-async def synthesize(request: SpeechRequest, api_key: str, call: CallContext) -> SpeechAudio:
+async def synthesize(request: SpeechRequest, upstream_key: UpstreamKey, call: CallContext) -> SpeechAudio:
     call.model = request.model  # labels a refusal too
     resolved = await resolve_model(request.model, TEXT_TO_SPEECH)
     request = replace(request, model=resolved.target)
     call.model = request.model
-    record = await call_feature(api_key, tr.build_body(request), tr.FIELD_PARAMS)
+    record = await call_feature(upstream_key, tr.build_body(request), tr.FIELD_PARAMS)
     paths = features.result_paths(record)
     urls = [features.temporary_url(record)] + [
         features.asset_url(p, settings.ONE_MIN_ASSET_CDN_URL) for p in paths[:1]]

@@ -8,6 +8,7 @@ from api import structured_output as so
 from api.services import unified_chat
 from api.services.unified_chat import Prepared
 from api.tool_emulation.spec import ToolCall
+from core.upstream_key import UpstreamKey
 
 
 @dataclass
@@ -35,17 +36,17 @@ def failure_message(fmt: so.TextFormat, errors: list[str]) -> str:
     return f"The model's reply was not valid JSON for {what}, even after one repair request: " + "; ".join(errors)
 
 
-async def answer(prepared: Prepared, fmt: so.TextFormat, api_key: str) -> Outcome:
+async def answer(prepared: Prepared, fmt: so.TextFormat, upstream_key: UpstreamKey) -> Outcome:
     """The upstream answer to `prepared` (whose prompt already carries `so.prompt_instructions`);
     for JSON formats cleaned, checked and, if need be, repaired once."""
-    first = await unified_chat.ask(prepared, api_key)
+    first = await unified_chat.ask(prepared, upstream_key)
     used_in, used_out = unified_chat.token_usage(first.metadata, prepared.count_prompt, first.text, prepared.model, True)
     outcome = Outcome(first.text, used_in, used_out, unified_chat.credits_of(first.metadata), first.degraded,
                       metadata=first.metadata)
-    return await settle(prepared, fmt, outcome, api_key)
+    return await settle(prepared, fmt, outcome, upstream_key)
 
 
-async def settle(prepared: Prepared, fmt: so.TextFormat, outcome: Outcome, api_key: str) -> Outcome:
+async def settle(prepared: Prepared, fmt: so.TextFormat, outcome: Outcome, upstream_key: UpstreamKey) -> Outcome:
     """`outcome`'s text (an answer to `prepared`) made checked JSON for `fmt`: cleaned, or repaired
     once, the repair's cost added. Text formats, and outcomes without text, are returned as they are."""
     if not fmt.is_json or outcome.text is None:
@@ -58,7 +59,7 @@ async def settle(prepared: Prepared, fmt: so.TextFormat, outcome: Outcome, api_k
               {"role": "user", "content": so.repair_instructions(fmt, checked.errors)}]
     # The first reply already holds any search results: the repair only needs to reformat it.
     retry = prepared.with_prompt(repair, web_search=False)
-    second = await unified_chat.ask(retry, api_key)
+    second = await unified_chat.ask(retry, upstream_key)
     more_in, more_out = unified_chat.token_usage(second.metadata, retry.count_prompt, second.text, prepared.model, True)
     checked = so.check(second.text, fmt)
     outcome.text = checked.json_text

@@ -2,13 +2,13 @@
 
 The interface every text endpoint (chat, Responses, Anthropic Messages) renders its own shapes from:
 
-- `await prepare(model, messages, spec, web_search, api_key, param=...)` → `Prepared`: `messages`
+- `await prepare(model, messages, spec, web_search, upstream_key, param=...)` → `Prepared`: `messages`
   are OpenAI chat-style (assistant `tool_calls`, `tool` results); they are rewritten in the calling
   convention and the tool instructions added (api.tool_emulation.prompt.conversation).
-- `await answer(prepared, spec, api_key)` → `Outcome`: `calls` (validated `ToolCall`s, ids
+- `await answer(prepared, spec, upstream_key)` → `Outcome`: `calls` (validated `ToolCall`s, ids
   `call_…`) or, when empty, `text`; `text` may also hold prose written around calls. Usage sums
   every upstream call (the repair included).
-- `await open_stream(prepared, spec, api_key)` → `ToolStream`: `async for event in
+- `await open_stream(prepared, spec, upstream_key)` → `ToolStream`: `async for event in
   stream.events()` gives `TextDelta(text)` as text may be shown, and `CallReady(index, call)` per
   call; `stream.outcome` is set once the events end; always `await stream.aclose()`. With `auto`
   the upstream is streamed and only a possible call is held back (api.tool_emulation.sniff); with
@@ -24,6 +24,8 @@ from dataclasses import dataclass
 from typing import Any, AsyncIterator, Union
 
 from core.errors import ToolCallFailed
+from core.token_counting import PromptCount
+from core.upstream_key import UpstreamKey
 from api.services import unified_chat
 from api.services.unified_chat import Answer, Prepared, TextStream
 from api.tool_emulation import prompt, validate
@@ -73,9 +75,11 @@ class _Usage:
             self.credits = (self.credits or 0) + more
 
 
-async def prepare(model: str, messages: list[dict[str, Any]], spec: ToolSpec, web_search: bool, api_key: str,
-                  *, param: str = "messages") -> Prepared:
-    return await unified_chat.prepare(model, prompt.conversation(messages, spec), web_search, api_key, param=param)
+async def prepare(model: str, messages: list[dict[str, Any]], spec: ToolSpec, web_search: bool,
+                  upstream_key: UpstreamKey, *, param: str = "messages",
+                  counted: PromptCount | None = None) -> Prepared:
+    return await unified_chat.prepare(model, prompt.conversation(messages, spec), web_search, upstream_key,
+                                      param=param, counted=counted)
 
 
 def judge(reply: str, spec: ToolSpec) -> validate.Verdict:
@@ -94,13 +98,13 @@ def _failure(problems: list[str], spec: ToolSpec, usage: _Usage) -> ToolCallFail
     return error
 
 
-async def _repair(prepared: Prepared, spec: ToolSpec, api_key: str, reply: str, problems: list[str],
+async def _repair(prepared: Prepared, spec: ToolSpec, upstream_key: UpstreamKey, reply: str, problems: list[str],
                   usage: _Usage, degraded: bool) -> Outcome:
     messages = [*prepared.messages, {"role": "assistant", "content": reply},
                 {"role": "user", "content": prompt.repair_instructions(problems, spec)}]
     # The first reply already holds any search results: the repair only fixes its form.
     retry = prepared.with_prompt(messages, web_search=False)
-    second = await unified_chat.ask(retry, api_key)
+    second = await unified_chat.ask(retry, upstream_key)
     usage.add(retry, second.metadata, second.text)
     verdict = judge(second.text, spec)
     if verdict.ok:
@@ -117,14 +121,14 @@ def _outcome(verdict: validate.Verdict, usage: _Usage, answer: Answer, degraded:
                    answer.metadata.get("finishReason"))
 
 
-async def answer(prepared: Prepared, spec: ToolSpec, api_key: str) -> Outcome:
-    first = await unified_chat.ask(prepared, api_key)
+async def answer(prepared: Prepared, spec: ToolSpec, upstream_key: UpstreamKey) -> Outcome:
+    first = await unified_chat.ask(prepared, upstream_key)
     usage = _Usage()
     usage.add(prepared, first.metadata, first.text)
     verdict = judge(first.text, spec)
     if verdict.ok:
         return _outcome(verdict, usage, first, first.degraded, repaired=False)
-    return await _repair(prepared, spec, api_key, first.text, verdict.problems, usage, first.degraded)
+    return await _repair(prepared, spec, upstream_key, first.text, verdict.problems, usage, first.degraded)
 
 
 # ---- streaming -------------------------------------------------------------------------------
@@ -132,9 +136,9 @@ async def answer(prepared: Prepared, spec: ToolSpec, api_key: str) -> Outcome:
 class ToolStream:
     """The events of one turn; `outcome` is set once `events()` has run to its end."""
 
-    def __init__(self, prepared: Prepared, spec: ToolSpec, api_key: str,
+    def __init__(self, prepared: Prepared, spec: ToolSpec, upstream_key: UpstreamKey,
                  upstream: TextStream | None = None, finished: Outcome | None = None) -> None:
-        self._prepared, self._spec, self._api_key = prepared, spec, api_key
+        self._prepared, self._spec, self._upstream_key = prepared, spec, upstream_key
         self._upstream, self.outcome = upstream, finished
         self.degraded = upstream.degraded if upstream is not None else bool(finished and finished.degraded)
         self.emitted = ""  # text released so far (for accounting if the stream breaks)
@@ -171,7 +175,7 @@ class ToolStream:
             self.outcome = Outcome(verdict.calls, self.emitted, usage.input_tokens, usage.output_tokens,
                                    usage.credits, self.degraded, False, metadata.get("finishReason"))
         else:
-            repaired = await _repair(self._prepared, self._spec, self._api_key, sniffer.text, verdict.problems,
+            repaired = await _repair(self._prepared, self._spec, self._upstream_key, sniffer.text, verdict.problems,
                                      usage, self.degraded)
             if not repaired.calls and repaired.text:
                 self.emitted += repaired.text
@@ -193,9 +197,9 @@ def _replay(outcome: Outcome | None) -> list[Event]:
     return events + [CallReady(i, call) for i, call in enumerate(outcome.calls)]
 
 
-async def open_stream(prepared: Prepared, spec: ToolSpec, api_key: str) -> ToolStream:
+async def open_stream(prepared: Prepared, spec: ToolSpec, upstream_key: UpstreamKey) -> ToolStream:
     """Start a turn; a failure before the first event is raised here (an HTTP error, not an event)."""
     if spec.active and spec.choice.mode in ("required", "named"):
-        return ToolStream(prepared, spec, api_key, finished=await answer(prepared, spec, api_key))
-    upstream = await unified_chat.open_stream(prepared, api_key)
-    return ToolStream(prepared, spec, api_key, upstream=upstream)
+        return ToolStream(prepared, spec, upstream_key, finished=await answer(prepared, spec, upstream_key))
+    upstream = await unified_chat.open_stream(prepared, upstream_key)
+    return ToolStream(prepared, spec, upstream_key, upstream=upstream)

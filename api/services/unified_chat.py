@@ -14,6 +14,7 @@ from api.upstream import onemin_client
 from core import token_counting
 from core.errors import InvalidRequest, RelayError, UpstreamError
 from core.call_context import CallContext
+from core.upstream_key import UpstreamKey
 from api.model_registry import registry, resolve_model
 from api.streaming import SSEDecoder, SSEEvent
 from api.translators import chat as tr
@@ -43,12 +44,21 @@ class Prepared:
     messages: list[dict[str, Any]]
     web_search: bool
     image_paths: list[str] = field(default_factory=list)
+    counted: token_counting.PromptCount | None = None  # admission's count, if of these very messages
 
     @cached_property
     def prompt_tokens(self) -> int:
         """Counted on first use: 1min.ai usually reports the prompt's tokens itself, and counting a
-        long conversation costs milliseconds (pass `count_prompt` to `token_usage` to stay lazy)."""
-        return token_counting.count_messages(self.messages, self.model)
+        long conversation costs milliseconds (pass `count_prompt` to `token_usage` to stay lazy).
+
+        The reservation counted the request body before any of this was built: its count is
+        reused only when these messages are the very list it counted (a chat call the relay
+        sends as it came). Otherwise the texts differ: the relay writes tool and format
+        instructions into the prompt and rewrites earlier calls and results, and Responses items,
+        instructions and Anthropic's system become chat turns, none of which the body holds.
+        """
+        known = self.counted.tokens_for(self.messages, self.model) if self.counted is not None else None
+        return known if known is not None else token_counting.count_messages(self.messages, self.model)
 
     def count_prompt(self) -> int:
         return self.prompt_tokens
@@ -82,9 +92,11 @@ def _without_web_search(body: dict[str, Any]) -> dict[str, Any]:
 
 
 async def prepare(
-    model: str, messages: list[dict[str, Any]], web_search: bool, api_key: str, *, param: str = "messages"
+    model: str, messages: list[dict[str, Any]], web_search: bool, upstream_key: UpstreamKey, *,
+    param: str = "messages", counted: token_counting.PromptCount | None = None,
 ) -> Prepared:
-    """Check the model (and its vision support), upload the images and build the upstream body."""
+    """Check the model (and its vision support), upload the images and build the upstream body;
+    `counted` is admission's count of the request's messages (CallContext.counted_messages)."""
     entry = await registry.resolve(model, CHAT)
     images = tr.image_urls(messages)
     if images and entry is not None and not entry["vision"]:
@@ -93,22 +105,22 @@ async def prepare(
             param=param,
             code="model_not_vision_capable",
         )
-    paths = await image_inputs.upload_images(api_key, images)
+    paths = await image_inputs.upload_images(upstream_key, images)
     body = tr.build_body(model, tr.build_prompt(messages), images=paths, web_search=_web_search(web_search))
-    return Prepared(model, dict(body), messages, web_search, paths)
+    return Prepared(model, dict(body), messages, web_search, paths, counted)
 
 
-async def ask(prepared: Prepared, api_key: str) -> Answer:
+async def ask(prepared: Prepared, upstream_key: UpstreamKey) -> Answer:
     """One non-streaming answer; retried once without web search if 1min.ai refuses it."""
     degraded = False
     try:
-        payload = await onemin_client.post_json(settings.ONE_MIN_CHAT_API_URL, api_key, prepared.body)
+        payload = await onemin_client.post_json(settings.ONE_MIN_CHAT_API_URL, upstream_key, prepared.body)
     except InvalidRequest:
         if not prepared.web_search:
             raise
         # Web search fails for some models; answer without it and say so.
         payload = await onemin_client.post_json(
-            settings.ONE_MIN_CHAT_API_URL, api_key, _without_web_search(prepared.body)
+            settings.ONE_MIN_CHAT_API_URL, upstream_key, _without_web_search(prepared.body)
         )
         degraded = True
     record = tr.record_of(payload)
@@ -265,10 +277,10 @@ async def _events(upstream: onemin_client.UpstreamStream) -> AsyncIterator[SSEEv
         yield _checked(event)
 
 
-async def _open(body: dict[str, Any], api_key: str) -> TextStream:
+async def _open(body: dict[str, Any], upstream_key: UpstreamKey) -> TextStream:
     """Open the upstream stream and read up to its first event, so a failure can still be a status."""
     url = f"{settings.ONE_MIN_CHAT_API_URL}?isStreaming=true"
-    upstream = await onemin_client.open_stream(url, api_key, body)
+    upstream = await onemin_client.open_stream(url, upstream_key, body)
     events = _events(upstream)
     try:
         first = await anext(events, None)
@@ -285,14 +297,14 @@ async def _open(body: dict[str, Any], api_key: str) -> TextStream:
     return TextStream(upstream, events, first)
 
 
-async def open_stream(prepared: Prepared, api_key: str) -> TextStream:
+async def open_stream(prepared: Prepared, upstream_key: UpstreamKey) -> TextStream:
     """Start a streamed answer; retried once without web search if 1min.ai refuses it."""
     try:
-        stream = await _open(prepared.body, api_key)
+        stream = await _open(prepared.body, upstream_key)
     except InvalidRequest:
         if not prepared.web_search:
             raise
-        stream = await _open(_without_web_search(prepared.body), api_key)
+        stream = await _open(_without_web_search(prepared.body), upstream_key)
         stream.degraded = True
     stream.strip_progress = prepared.web_search
     return stream

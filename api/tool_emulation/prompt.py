@@ -108,9 +108,11 @@ def _content_text(content: Any) -> str:
 def conversation(messages: list[dict[str, Any]], spec: ToolSpec) -> list[dict[str, Any]]:
     """Chat messages ready for the prompt: the tool instructions as a system message after the
     caller's leading system/developer messages (when the spec is active), assistant `tool_calls` /
-    `function_call` written as <tool_call> tags, and `tool` / `function` results as <tool_result>."""
+    `function_call` written as <tool_call> tags, and `tool` / `function` results as <tool_result>.
+    With nothing to add or rewrite, `messages` itself, so a count made of it still applies."""
     names: dict[str, str] = {}
     out: list[dict[str, Any]] = []
+    kept = 0  # messages passed on as they are
     for message in messages:
         role = message.get("role")
         if role == "assistant" and (message.get("tool_calls") or isinstance(message.get("function_call"), dict)):
@@ -134,6 +136,9 @@ def conversation(messages: list[dict[str, Any]], spec: ToolSpec) -> list[dict[st
             out.append({"role": "tool", "content": content})
         else:
             out.append(message)
+            kept += 1
+    if kept == len(messages) and not spec.active:
+        return messages
     if spec.active:
         lead = 0
         while lead < len(out) and out[lead].get("role") in ("system", "developer"):

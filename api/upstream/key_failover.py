@@ -4,27 +4,24 @@ from __future__ import annotations
 from typing import Any, Awaitable, Callable, TypeVar
 
 from core.errors import RelayError
+from core.upstream_key import UpstreamKey
 
 T = TypeVar("T")
 
 
-def pooled(api_key: str) -> bool:
-    return getattr(api_key, "lease", None) is not None
-
-
-async def with_key(api_key: str, payload: dict[str, Any] | None, attempt: Callable[[str], Awaitable[T]]) -> T:
-    """Run `attempt` with the key to send. A pooled key (core.upstream_key.LeasedKey) is swapped
-    for another one when 1min.ai refuses it; the lease decides which failures qualify."""
-    lease = getattr(api_key, "lease", None)
+async def with_key(key: UpstreamKey, payload: dict[str, Any] | None, attempt: Callable[[str], Awaitable[T]]) -> T:
+    """Run `attempt` with the secret to send. A pooled key (one with a lease) is swapped for
+    another one when 1min.ai refuses it; the lease decides which failures qualify."""
+    lease = key.lease
     if lease is None:
-        return await attempt(api_key)
+        return await attempt(key.secret)
     lease.authorize(payload)
-    key = await lease.acquire()
+    secret = await lease.acquire()
     while True:
         try:
-            result = await attempt(key)
+            result = await attempt(secret)
         except RelayError as error:
-            key = await lease.failed(key, error)  # raises when no other key may be tried
+            secret = await lease.failed(secret, error)  # raises when no other key may be tried
             continue
-        lease.succeeded(key)
+        lease.succeeded(secret)
         return result

@@ -22,6 +22,7 @@ from api.observability import metrics, request_trace
 
 from core import redaction
 from core.errors import UpstreamError, UpstreamTimeout
+from core.upstream_key import UpstreamKey
 from api.upstream import key_failover, onemin_transport
 from api.upstream.response_cap import read_capped
 from api.upstream.retry_policy import RetryPolicy
@@ -78,10 +79,10 @@ def client() -> httpx.AsyncClient:
     return _client
 
 
-def _headers(api_key: str | None, accept: str = "application/json") -> dict[str, str]:
+def _headers(secret: str | None, accept: str = "application/json") -> dict[str, str]:
     headers = {"Accept": accept, "User-Agent": _USER_AGENT}
-    if api_key is not None:
-        headers["API-KEY"] = api_key
+    if secret is not None:
+        headers["API-KEY"] = secret
     request_id = request_trace.request_id()
     if request_id is not None:
         headers["X-Request-ID"] = request_id  # so 1min.ai-side logs can be matched to ours
@@ -228,16 +229,16 @@ async def _send(
             request_trace.upstream_ended(backoff)
 
 
-async def post_json(url: str, api_key: str, payload: dict[str, Any]) -> Any:
+async def post_json(url: str, key: UpstreamKey, payload: dict[str, Any]) -> Any:
     """POST a JSON body and return the decoded JSON answer, or raise the mapped error."""
 
-    async def attempt(key: str) -> httpx.Response:
-        response = await _send("POST", url, retry_rate_limit=not key_failover.pooled(api_key),
-                               **_json_body(payload, _headers(key)))
+    async def attempt(secret: str) -> httpx.Response:
+        response = await _send("POST", url, retry_rate_limit=key.lease is None,
+                               **_json_body(payload, _headers(secret)))
         _raise_for(response, response.content)
         return response
 
-    response = await key_failover.with_key(api_key, payload, attempt)
+    response = await key_failover.with_key(key, payload, attempt)
     return _decode(response.content)
 
 
@@ -247,21 +248,21 @@ async def get_json(url: str, params: dict[str, str], timeout: float = 10.0) -> A
     return _decode(response.content)
 
 
-async def upload_asset(api_key: str, filename: str, data: bytes, content_type: str) -> Any:
+async def upload_asset(key: UpstreamKey, filename: str, data: bytes, content_type: str) -> Any:
     """Upload one file to /api/assets as the multipart part `asset`."""
 
-    async def attempt(key: str) -> httpx.Response:
+    async def attempt(secret: str) -> httpx.Response:
         response = await _send(
             "POST",
             settings.ONE_MIN_ASSET_URL,
             files={"asset": (filename, data, content_type)},
-            headers=_headers(key),
-            retry_rate_limit=not key_failover.pooled(api_key),
+            headers=_headers(secret),
+            retry_rate_limit=key.lease is None,
         )
         _raise_for(response, response.content)
         return response
 
-    response = await key_failover.with_key(api_key, None, attempt)
+    response = await key_failover.with_key(key, None, attempt)
     return _decode(response.content)
 
 
@@ -328,19 +329,19 @@ class UpstreamStream:
         await self._response.aclose()
 
 
-async def open_stream(url: str, api_key: str, payload: dict[str, Any]) -> UpstreamStream:
+async def open_stream(url: str, key: UpstreamKey, payload: dict[str, Any]) -> UpstreamStream:
     """Start a streaming POST; a non-2xx answer is read whole and raised as the mapped error.
 
     Retries (see `_send`) and pool failover (`key_failover.with_key`) happen only here, before the stream is
     handed to the caller.
     """
-    pooled = key_failover.pooled(api_key)
-    return await key_failover.with_key(api_key, payload, lambda key: _open_stream(url, key, payload, pooled))
+    pooled = key.lease is not None
+    return await key_failover.with_key(key, payload, lambda secret: _open_stream(url, secret, payload, pooled))
 
 
-async def _open_stream(url: str, api_key: str, payload: dict[str, Any], pooled: bool) -> UpstreamStream:
+async def _open_stream(url: str, secret: str, payload: dict[str, Any], pooled: bool) -> UpstreamStream:
     response = await _send("POST", url, stream=True, retry_rate_limit=not pooled,
-                           **_json_body(payload, _headers(api_key, "text/event-stream")))
+                           **_json_body(payload, _headers(secret, "text/event-stream")))
     if response.status_code >= 300:
         try:
             body = await response.aread()

@@ -24,7 +24,7 @@ class _AudioTextView(_MediaView):
     task = TRANSCRIBE
 
     async def post(self, request):
-        api_key = self.key_of(request)
+        upstream_key = self.key_of(request)
         fields, files = await read_form(request)
         audio_request = parse_audio_text(fields, self.task)
         upload = files.get("file")
@@ -33,7 +33,7 @@ class _AudioTextView(_MediaView):
                        else "You must provide `file`, the audio to process.")
             raise InvalidRequest(message, param="file", code="missing_required_parameter")
         audio_file = audio_service.AudioFile(upload.name or "", upload.read())
-        result = await audio_service.run(audio_request, audio_file, api_key, self.call)
+        result = await audio_service.run(audio_request, audio_file, upstream_key, self.call)
         if isinstance(result.body, dict):
             return json_response(result.body)
         return HttpResponse(result.body, content_type=result.content_type)
@@ -62,8 +62,8 @@ class SpeechView(_MediaView):
 
     @speech_schema
     async def post(self, request):
-        api_key = self.key_of(request)
-        audio = await speech_service.synthesize(parse_speech(request.data), api_key, self.call)
+        upstream_key = self.key_of(request)
+        audio = await speech_service.synthesize(parse_speech(request.data), upstream_key, self.call)
         if audio.chunks is None:
             response = HttpResponse(audio.body, content_type=audio.content_type)
         else:

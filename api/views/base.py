@@ -17,10 +17,10 @@ from api.upstream import refused_keys
 from core.call_context import CallContext, tracked
 from core.identity import presented_key
 from core.errors import NotFound, UpstreamKeyRefused
+from core.upstream_key import UpstreamKey
 from api.model_aliases import table as alias_table
 from api.model_registry import default_model
 from api.translators.models import CHAT
-from api.request_schemas.text import ONLINE_SUFFIX
 from api.services import response_store
 from api.streaming import STREAM_HEADERS
 from keys.callers import Caller, resolve_caller
@@ -99,6 +99,10 @@ class RelayView(APIView):
             except Exception as error:  # noqa: BLE001 - DRF forgets a parse error once raised
                 parse_error = error
             else:
+                # Kept for later steps, which then neither read the model nor count the messages again.
+                call = self.call
+                call.requested_model, call.reserved_prompt_tokens = estimate.model, estimate.prompt_tokens
+                call.counted_messages = estimate.counted_messages
                 estimate = await _model_to_run(estimate, request.path)
         if estimate.model and not self.call.model:
             self.call.model = estimate.model  # so a refusal (429, 403, 413) is recorded with its model
@@ -131,34 +135,20 @@ class RelayView(APIView):
             raise self._caller_error or RuntimeError("caller not resolved")
         return self._caller
 
-    def key_of(self, request) -> str:
+    def key_of(self, request) -> UpstreamKey:
         """The 1min.ai key to forward for this caller: the client's own, or one from the pool
         for a relay key (401 for a missing or refused key, 403 for a model it may not use).
         The call records only the caller's fingerprint."""
         caller = self.caller
         self.call.key_fingerprint = caller.fingerprint
         if caller.allowed_models:
-            model = _requested_model(request)
+            # Read from a JSON body by admit(). Other bodies (multipart audio) name none here; the
+            # pool lease still refuses their model before 1min.ai is asked to run it.
+            model = self.call.requested_model
             if model:
                 # Allowed models are 1min.ai ids: an alias is judged by the model it calls.
                 caller.check_model(alias_table.cached().get(model, model))
         return caller.upstream_key
-
-
-def _requested_model(request) -> str | None:
-    """The upstream model named in a JSON body (`:online` removed), if any. Other bodies
-    (multipart audio) are left for their view to parse with its own limits; the pool lease
-    still refuses their model before 1min.ai is asked to run it."""
-    if not (request.content_type or "").startswith("application/json"):
-        return None
-    data = request.data
-    value = data.get("model") if hasattr(data, "get") else None
-    if not isinstance(value, str):
-        return None
-    model = value.strip()
-    if model.lower().endswith(ONLINE_SUFFIX):
-        model = model[: -len(ONLINE_SUFFIX)].strip()
-    return model or None
 
 
 async def _model_to_run(estimate: Estimate, path: str) -> Estimate:

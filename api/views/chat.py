@@ -10,10 +10,10 @@ class ChatCompletionsView(RelayView):
 
     @chat_schema
     async def post(self, request):
-        api_key = self.key_of(request)
+        upstream_key = self.key_of(request)
         chat = parse_chat(request.data)
         if chat.stream:
-            result = await chat_service.stream(chat, api_key, self.call)
+            result = await chat_service.stream(chat, upstream_key, self.call)
             return self.stream_response(result.frames, result.headers)
-        result = await chat_service.complete(chat, api_key, self.call)
+        result = await chat_service.complete(chat, upstream_key, self.call)
         return json_response(result.body, result.headers)

@@ -10,6 +10,6 @@ class ImageGenerationsView(RelayView):
 
     @images_schema
     async def post(self, request):
-        api_key = self.key_of(request)
-        body = await images_service.generate(parse_image(request.data), api_key, self.call)
+        upstream_key = self.key_of(request)
+        body = await images_service.generate(parse_image(request.data), upstream_key, self.call)
         return json_response(body)

@@ -6,6 +6,7 @@ from django.conf import settings
 from api.observability import request_trace
 from core.identity import presented_key
 from core.errors import AuthenticationFailed
+from core.upstream_key import UpstreamKey
 from api.openapi.anthropic import count_tokens_schema, messages_schema
 from api.request_schemas.anthropic import parse_messages_request
 from api.services import messages as messages_service
@@ -34,7 +35,7 @@ class AnthropicView(RelayView):
             response["request-id"] = f"req_{request_id}"
         return response
 
-    def key_of(self, request) -> str:
+    def key_of(self, request) -> UpstreamKey:
         try:
             return super().key_of(request)
         except AuthenticationFailed:
@@ -57,12 +58,12 @@ class MessagesView(AnthropicView):
 
     @messages_schema
     async def post(self, request):
-        api_key = self.key_of(request)
+        upstream_key = self.key_of(request)
         body = parse_messages_request(request.data, settings.ANTHROPIC_MAX_TOKENS_CAP)
         if body.stream:
-            result = await messages_service.stream(body, api_key, self.call)
+            result = await messages_service.stream(body, upstream_key, self.call)
             return self.stream_response(result.frames, result.headers)
-        result = await messages_service.create(body, api_key, self.call)
+        result = await messages_service.create(body, upstream_key, self.call)
         return json_response(result.body, result.headers)
 
 

@@ -13,12 +13,12 @@ class ResponsesView(RelayView):
 
     @responses_create_schema
     async def post(self, request):
-        api_key = self.key_of(request)
+        upstream_key = self.key_of(request)
         body = parse_responses(request.data)
         if body.stream:
-            result = await responses_service.stream(body, api_key, self.call)
+            result = await responses_service.stream(body, upstream_key, self.call)
             return self.stream_response(result.frames, result.headers)
-        result = await responses_service.create(body, api_key, self.call)
+        result = await responses_service.create(body, upstream_key, self.call)
         return json_response(result.body, result.headers)
 
 

@@ -11,6 +11,7 @@ import pytest
 from anthropic.types import Message, MessageTokensCount, RawMessageStreamEvent
 
 from core.identity import fingerprint
+from quotas.token_estimate import from_body
 from tests.conftest import TEST_KEY
 from tests.e2e.test_vision import tiny_png
 from tests.relay_operator import fresh_key, usage_of, wait_for_rows
@@ -123,6 +124,17 @@ def test_it_streams_anthropics_event_sequence_that_the_sdk_assembles(claude, rel
         final = stream.get_final_message()
     assert "".join(pieces) == "one two " == final.content[0].text
     assert (final.stop_reason, final.stop_sequence) == ("stop_sequence", "STOP")
+
+
+def test_a_stream_starts_with_the_reserved_prompt_and_ends_with_the_count_of_the_prompt_sent(claude, relay, sim):
+    sim.configure(metadata_mode="zeros")
+    sim.script({"text": "four five six"})
+    body = {"model": MODEL, "max_tokens": 20, "system": "You are terse.", "messages": HI}
+    events = raw_events(relay, {**body, "stream": True})
+    # message_start comes before 1min.ai reports anything: the reservation's count, made once at admission.
+    assert events[0][1]["message"]["usage"]["input_tokens"] == from_body(body, True).prompt_tokens
+    counted = claude.messages.count_tokens(model=MODEL, system="You are terse.", messages=HI).input_tokens
+    assert (events[-2][1]["usage"]["input_tokens"], events[-2][1]["usage"]["output_tokens"]) == (counted, 3)
 
 
 def test_a_failure_after_the_first_byte_is_an_error_event_in_anthropics_envelope(claude, relay, sim):

@@ -7,6 +7,7 @@ from cryptography.fernet import Fernet
 
 from core.identity import fingerprint
 from core.errors import AuthenticationFailed
+from core.upstream_key import UpstreamKey
 from keys import crypto
 from keys.callers import resolve_caller
 from keys.checks import encryption_key_check
@@ -83,7 +84,7 @@ def test_allowed_models_are_read_from_commas_spaces_or_lines():
 def test_keys_that_are_not_relay_keys_pass_through_unchanged(settings, mode, presented):
     settings.RELAY_AUTH_MODE = mode
     caller = asyncio.run(resolve_caller(presented))
-    assert caller.upstream_key == presented and caller.fingerprint == fingerprint(presented)
+    assert caller.upstream_key == UpstreamKey(presented) and caller.fingerprint == fingerprint(presented)
     assert caller.relay_key is None and caller.may_use("anything")
     assert presented not in repr(caller)  # a logged caller never shows the key
 

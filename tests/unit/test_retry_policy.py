@@ -12,6 +12,7 @@ import pytest
 from api.upstream import onemin_client
 from core.errors import RateLimited, UpstreamError, UpstreamTimeout
 from api.upstream.retry_policy import RetryPolicy, parse_retry_after
+from core.upstream_key import UpstreamKey
 
 NOW = 1_700_000_000.0
 
@@ -113,7 +114,7 @@ def call(coro_fn):
 
 
 def post():
-    return onemin_client.post_json("http://upstream.test/api/chat-with-ai", "key", {"a": 1})
+    return onemin_client.post_json("http://upstream.test/api/chat-with-ai", UpstreamKey("key"), {"a": 1})
 
 
 def test_connect_errors_are_retried_then_succeed(seam):
@@ -176,7 +177,7 @@ def test_a_stream_is_retried_only_before_it_opens(seam):
     slept = seam(upstream)
 
     async def open_and_close():
-        stream = await onemin_client.open_stream("http://upstream.test/s", "key", {})
+        stream = await onemin_client.open_stream("http://upstream.test/s", UpstreamKey("key"), {})
         body = b"".join([chunk async for chunk in stream.chunks()])
         await stream.aclose()
         return body

@@ -1,6 +1,7 @@
 """The shared structured-output turn (chat and Responses): one answer, checked, repaired at most once."""
 import asyncio
 import json
+from dataclasses import replace
 
 import httpx
 import pytest
@@ -9,6 +10,8 @@ from api.upstream import onemin_client
 from api import structured_output as so
 from api.services import structured_turn
 from api.services.unified_chat import Prepared
+from core.token_counting import PromptCount, count_messages
+from core.upstream_key import UpstreamKey
 
 PERSON = so.TextFormat(so.JSON_SCHEMA, "person", {
     "type": "object", "properties": {"name": {"type": "string"}, "age": {"type": "integer"}},
@@ -36,13 +39,14 @@ def upstream():
     onemin_client._client = None
 
 
-def answer(fmt: so.TextFormat, web_search: bool = False) -> structured_turn.Outcome:
+def answer(fmt: so.TextFormat, web_search: bool = False, counted: PromptCount | None = None) -> structured_turn.Outcome:
     messages = so.with_instructions(MESSAGES, fmt)
     prepared = Prepared("gpt-4o-mini", {}, messages, web_search).with_prompt(messages)  # builds the body
+    prepared = replace(prepared, counted=counted)
 
     async def run():
         try:
-            return await structured_turn.answer(prepared, fmt, "key")
+            return await structured_turn.answer(prepared, fmt, UpstreamKey("key"))
         finally:
             await onemin_client.aclose()
     return asyncio.run(run())
@@ -89,3 +93,14 @@ def test_plain_text_is_passed_through_without_checking(upstream):
     outcome = answer(so.TextFormat())
     assert (outcome.text, outcome.repaired, len(bodies)) == ("just words", False, 1)
     assert bodies[0]["promptObject"]["prompt"] == "a person"
+
+
+def test_without_counts_from_1min_ai_a_prompt_admission_counted_is_not_counted_again(upstream):
+    replies, _ = upstream
+    replies += [("just words", {}), ('{"name": "Ann"}', {}), ('{"name": "Ann", "age": 3}', {})]
+    admitted = PromptCount(MESSAGES, "gpt-4o-mini", 777)  # what the reservation counted, recognisably
+    assert answer(so.TextFormat(), counted=admitted).input_tokens == 777
+    # A JSON format adds its instructions: other text, counted; so is the repair request's prompt.
+    outcome = answer(PERSON, counted=admitted)
+    assert outcome.repaired and 0 < outcome.input_tokens != 777
+    assert outcome.input_tokens > count_messages(so.with_instructions(MESSAGES, PERSON), "gpt-4o-mini")

@@ -12,6 +12,19 @@ def test_chat_messages_are_counted_as_the_chat_service_counts_them():
     assert estimate == Estimate("gpt-4o-mini", token_counting.count_messages(MESSAGES, "gpt-4o-mini"), 50, True)
 
 
+def test_the_messages_count_is_kept_for_a_call_that_sends_that_very_list():
+    body = {"model": "gpt-4o-mini", "messages": MESSAGES, "tools": [{"type": "function", "function": {"name": "f"}}]}
+    estimate = from_body(body, True)
+    counted = estimate.counted_messages
+    alone = token_counting.count_messages(MESSAGES, "gpt-4o-mini")
+    assert estimate.prompt_tokens > alone  # the reservation holds the tools too; the kept count does not
+    assert counted.tokens_for(MESSAGES, "gpt-4o") == alone  # same list, same encoding (o200k_base)
+    assert counted.tokens_for(list(MESSAGES), "gpt-4o-mini") is None  # another list: maybe other text
+    assert counted.tokens_for(MESSAGES, "gpt-4") is None  # another encoding (cl100k_base)
+    assert from_body({"messages": [*MESSAGES, "junk"]}).counted_messages is None  # not the count of that list
+    assert from_body({"input": "hi"}).counted_messages is None
+
+
 @pytest.mark.parametrize("body, cap", [({"max_completion_tokens": 7, "max_tokens": 9}, 7), ({"max_output_tokens": 11}, 11),
                                        ({"max_tokens": 0}, None), ({"max_tokens": True}, None), ({}, None)])
 def test_the_output_cap_is_the_clients_own(body, cap):

@@ -62,6 +62,15 @@ def test_no_instructions_when_the_choice_is_none():
     assert out == [{"role": "user", "content": "hi"}]
 
 
+def test_a_conversation_with_nothing_to_write_is_the_callers_list_itself():
+    # So a count admission made of that list (core.token_counting.PromptCount) still applies.
+    messages = [{"role": "system", "content": "Be brief."}, {"role": "user", "content": "hi"}]
+    assert prompt.conversation(messages, ToolSpec(())) is messages
+    assert prompt.conversation(messages, ToolSpec((WEATHER,))) is not messages
+    history = [*messages, {"role": "tool", "tool_call_id": "c", "content": "rain"}]
+    assert prompt.conversation(history, ToolSpec(())) is not history
+
+
 def test_repair_states_every_problem():
     text = prompt.repair_instructions(["first problem", "second problem"], ToolSpec((WEATHER,)))
     assert "- first problem\n- second problem" in text and "plain text" in text
