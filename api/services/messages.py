@@ -77,8 +77,8 @@ async def create(request: MessagesRequest, api_key: str, call: CallContext) -> M
     limiter = _limiter(request)
     text = limiter.feed(answer.text) + limiter.flush()
     reason = ar.stop_reason(limiter.finish_reason, answer.metadata.get("finishReason"), limiter.matched_stop)
-    input_tokens, output_tokens = unified_chat.token_usage(
-        answer.metadata, prepared.count_prompt, text, request.upstream_model, exact=limiter.finish_reason is None
+    input_tokens, output_tokens = await unified_chat.token_usage(
+        answer.metadata, prepared, text, request.upstream_model, exact=limiter.finish_reason is None
     )
     call.note_usage(input_tokens, output_tokens, unified_chat.credits_of(answer.metadata))
     body = ar.message(
@@ -108,7 +108,7 @@ async def _create_with_tools(
         text = limiter.feed(outcome.text) + limiter.flush()
         reason, sequence = ar.stop_reason(limiter.finish_reason, outcome.finish_reason, limiter.matched_stop), limiter.matched_stop
         if limiter.finish_reason is not None:
-            output_tokens = token_counting.count_text(text, request.upstream_model)
+            output_tokens = await token_counting.count_text_async(text, request.upstream_model)
     call.note_usage(outcome.input_tokens, output_tokens, outcome.credits)
     content = ([ar.text_block(text)] if text or not outcome.calls else []) + [_tool_block(c) for c in outcome.calls]
     body = ar.message(ar.message_id(), request.model, content, reason, sequence, ar.usage(outcome.input_tokens, output_tokens))
@@ -124,7 +124,7 @@ async def stream(request: MessagesRequest, api_key: str, call: CallContext) -> M
         return await _stream_with_tools(request, prepared, api_key, call)
     upstream = await unified_chat.open_stream(prepared, api_key)
     # message_start carries the input tokens before 1min.ai has reported any: a local count.
-    prompt_tokens = await asyncio.to_thread(lambda: prepared.prompt_tokens)
+    prompt_tokens = await prepared.count_prompt()
     frames = _frames(request, prepared, prompt_tokens, upstream, call)
     return MessagesStream(frames, DEGRADED_HEADER if upstream.degraded else {})
 
@@ -150,7 +150,7 @@ async def _frames(
         yield _event(ar.block_stop(0))
         metadata = upstream.metadata
         reason = ar.stop_reason(limiter.finish_reason, metadata.get("finishReason"), limiter.matched_stop)
-        input_tokens, output_tokens = unified_chat.token_usage(
+        input_tokens, output_tokens = await unified_chat.token_usage(
             metadata, prompt_tokens, limiter.emitted, request.upstream_model, exact=limiter.finish_reason is None
         )
         call.note_usage(input_tokens, output_tokens, unified_chat.credits_of(metadata))
@@ -162,7 +162,7 @@ async def _frames(
         yield event_frame("error", anthropic_body(error))
     finally:
         if call.completion_tokens == 0 and limiter.emitted:
-            call.note_usage(prompt_tokens, token_counting.count_text(limiter.emitted, request.upstream_model))
+            call.note_usage(prompt_tokens, await token_counting.count_text_async(limiter.emitted, request.upstream_model))
         await deltas.aclose()
         await upstream.aclose()
 
@@ -175,7 +175,7 @@ async def _stream_with_tools(
     except ToolCallFailed as error:
         call.note_usage(*error.usage)
         raise
-    prompt_tokens = await asyncio.to_thread(lambda: prepared.prompt_tokens)
+    prompt_tokens = await prepared.count_prompt()
     return MessagesStream(_tool_frames(request, prompt_tokens, turn, call), DEGRADED_HEADER if turn.degraded else {})
 
 
@@ -233,7 +233,7 @@ async def _tool_frames(
         if outcome is not None and limiter.finish_reason is None:
             input_tokens, output_tokens, credits = outcome.input_tokens, outcome.output_tokens, outcome.credits
         else:
-            input_tokens, output_tokens, credits = prompt_tokens, token_counting.count_text(limiter.emitted, request.upstream_model), None
+            input_tokens, output_tokens, credits = prompt_tokens, await token_counting.count_text_async(limiter.emitted, request.upstream_model), None
         call.note_usage(input_tokens, output_tokens, credits)
         reason = "tool_use" if calls else ar.stop_reason(
             limiter.finish_reason, outcome.finish_reason if outcome else None, limiter.matched_stop)
@@ -244,7 +244,7 @@ async def _tool_frames(
         yield event_frame("error", anthropic_body(error))
     finally:
         if call.completion_tokens == 0 and limiter.emitted:
-            call.note_usage(prompt_tokens, token_counting.count_text(limiter.emitted, request.upstream_model))
+            call.note_usage(prompt_tokens, await token_counting.count_text_async(limiter.emitted, request.upstream_model))
         await events.aclose()
         await turn.aclose()
 

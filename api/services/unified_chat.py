@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from functools import cached_property
-from typing import Any, AsyncIterator, Callable, TypeVar
+from typing import Any, AsyncIterator, TypeVar
 
 from django.conf import settings
 
@@ -42,15 +41,14 @@ class Prepared:
     messages: list[dict[str, Any]]
     web_search: bool
     image_paths: list[str] = field(default_factory=list)
+    _prompt_tokens: int | None = field(default=None, init=False, repr=False)
 
-    @cached_property
-    def prompt_tokens(self) -> int:
-        """Counted on first use: 1min.ai usually reports the prompt's tokens itself, and counting a
-        long conversation costs milliseconds (pass `count_prompt` to `token_usage` to stay lazy)."""
-        return token_counting.count_messages(self.messages, self.model)
-
-    def count_prompt(self) -> int:
-        return self.prompt_tokens
+    async def count_prompt(self) -> int:
+        """The prompt's tokens, counted on first use (1min.ai usually reports them itself); a long
+        prompt on a worker thread (an 18 MB one takes over a second of tokenizer CPU)."""
+        if self._prompt_tokens is None:
+            self._prompt_tokens = await token_counting.count_messages_async(self.messages, self.model)
+        return self._prompt_tokens
 
     def with_prompt(self, messages: list[dict[str, Any]], web_search: bool | None = None) -> "Prepared":
         """The same call (model, uploaded images) for another conversation, e.g. a repair request."""
@@ -126,17 +124,17 @@ def credits_of(metadata: dict[str, Any]) -> int | None:
         return None
 
 
-def token_usage(
-    metadata: dict[str, Any], prompt_tokens: int | Callable[[], int], text: str, model: str, exact: bool
+async def token_usage(
+    metadata: dict[str, Any], prompt: Prepared | int, text: str, model: str, exact: bool
 ) -> tuple[int, int]:
     """(input, output) tokens: upstream counts when it gave real ones; local counts otherwise,
-    or for an answer the relay cut. `prompt_tokens` may be a function, called only when needed."""
+    or for an answer the relay cut. A `Prepared` prompt is counted only when needed."""
     upstream = tr.upstream_usage(metadata)
     reported = upstream[0] if upstream is not None else 0
-    prompt = reported or (prompt_tokens() if callable(prompt_tokens) else prompt_tokens)
+    prompt_tokens = reported or (await prompt.count_prompt() if isinstance(prompt, Prepared) else prompt)
     if upstream is not None and exact and upstream[1] > 0:
-        return prompt, upstream[1]
-    return prompt, token_counting.count_text(text, model)
+        return prompt_tokens, upstream[1]
+    return prompt_tokens, await token_counting.count_text_async(text, model)
 
 
 # ---- streaming -------------------------------------------------------------------------------
