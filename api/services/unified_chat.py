@@ -218,9 +218,10 @@ class TextStream:
         await self._upstream.aclose()
 
 
-def _checked(event: SSEEvent) -> SSEEvent:
-    # Skipping an unreadable content event would silently drop part of the answer.
-    if event.event in ("content", "result") and event.json() is None:
+async def _checked(event: SSEEvent) -> SSEEvent:
+    # Skipping an unreadable content event would silently drop part of the answer. Decoded here,
+    # once (off the loop when large: the result event echoes the whole prompt).
+    if event.event in ("content", "result") and await event.json_async() is None:
         raise UpstreamError("1min.ai sent a stream event that is not JSON.")
     return event
 
@@ -229,9 +230,9 @@ async def _events(upstream: onemin_client.UpstreamStream) -> AsyncIterator[SSEEv
     decoder = SSEDecoder()
     async for chunk in upstream.chunks():
         for event in decoder.feed(chunk):
-            yield _checked(event)
+            yield await _checked(event)
     for event in decoder.close():
-        yield _checked(event)
+        yield await _checked(event)
 
 
 async def _open(body: dict[str, Any], api_key: str) -> TextStream:
