@@ -9,6 +9,7 @@ from django.conf import settings
 from rest_framework.exceptions import ParseError
 from rest_framework.parsers import JSONParser
 
+from api import large_json
 from core.errors import InvalidRequest
 
 
@@ -41,7 +42,7 @@ class BoundedJSONParser(JSONParser):
     def parse(self, stream, media_type=None, parser_context=None) -> Any:
         limit = settings.MAX_JSON_DEPTH
         try:
-            data = orjson.loads(stream.read())
+            data = large_json.loads(stream.read())  # a large body in pieces: see api/large_json.py
         except orjson.JSONDecodeError as error:
             if "depth limit" in str(error):  # orjson stops at 1,024 levels
                 raise _refuse(limit) from None

@@ -1,95 +1,127 @@
 """Server-sent events: decoding the upstream's byte stream and framing the client's."""
 from __future__ import annotations
 
-import codecs
+import asyncio
 import json
-from dataclasses import dataclass
-from functools import cached_property
+from dataclasses import dataclass, field
 from typing import Any, Iterator
 
 import orjson
 
+from api import large_json
 
-@dataclass(frozen=True)
+
+_UNPARSED = object()
+
+
+@dataclass(eq=False)
 class SSEEvent:
     event: str
-    data: str
+    raw: bytes  # the data lines, joined: bytes as sent, so JSON is decoded without a text copy
+    _parsed: Any = field(default=_UNPARSED, repr=False)
+
+    @property
+    def data(self) -> str:
+        return self.raw.decode("utf-8", errors="replace")
 
     def json(self) -> Any:
-        """The data as JSON, or None; parsed once (an event is checked, then read)."""
+        """The data as JSON (None if it is not), decoded once."""
+        if self._parsed is _UNPARSED:
+            self._parsed = self._decoded()
         return self._parsed
 
-    @cached_property
-    def _parsed(self) -> Any:
+    async def json_async(self) -> Any:
+        """json() from async code: a large event (1min.ai's result echoes the prompt) decoded on a
+        worker thread, in pieces (api/large_json.py)."""
+        if self._parsed is _UNPARSED and len(self.raw) > large_json.LARGE_BYTES:
+            self._parsed = await asyncio.to_thread(self._decoded)
+        return self.json()
+
+    def _decoded(self) -> Any:
         try:
+            return large_json.loads(self.raw)
+        except orjson.JSONDecodeError:
+            pass
+        try:  # bytes that are not UTF-8: read as the text a client would see
             return orjson.loads(self.data)
         except orjson.JSONDecodeError:
             return None
 
 
 class SSEDecoder:
-    """Incremental SSE parser: bytes may split events, lines and UTF-8 characters anywhere."""
+    """Incremental SSE parser: bytes may split events, lines and UTF-8 characters anywhere.
+
+    Work is linear in the bytes fed: a line's pieces are joined once it ends, and only new bytes
+    are searched for line ends (1min.ai's result event, one line, can be megabytes long).
+    """
 
     def __init__(self) -> None:
-        self._utf8 = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        self._buffer = ""
+        self._partial: list[bytes] = []  # the current line so far
+        self._skip_lf = False  # the last chunk ended with CR: an LF starting the next is its pair
         self._event = ""
-        self._data: list[str] = []
+        self._data: list[bytes] = []
 
     def feed(self, chunk: bytes) -> Iterator[SSEEvent]:
-        self._buffer += self._utf8.decode(chunk)
-        yield from self._drain_lines()
+        if self._skip_lf and chunk:
+            self._skip_lf = False
+            if chunk[:1] == b"\n":
+                chunk = chunk[1:]
+        position, length = 0, len(chunk)
+        lf, cr = chunk.find(b"\n"), chunk.find(b"\r")
+        while lf >= 0 or cr >= 0:
+            if cr < 0 or 0 <= lf < cr:
+                end, skip = lf, 1
+            elif cr + 1 < length:
+                end, skip = cr, 2 if chunk[cr + 1] == 0x0A else 1  # CRLF counts as one line end
+            else:
+                end, skip, self._skip_lf = cr, 1, True
+            line = chunk[position:end]
+            if self._partial:
+                line, self._partial = b"".join([*self._partial, line]), []
+            position = end + skip
+            if lf < position:
+                lf = chunk.find(b"\n", position)
+            if cr < position:
+                cr = chunk.find(b"\r", position)
+            event = self._line(line)
+            if event is not None:
+                yield event
+        if position < length:
+            self._partial.append(chunk[position:])
 
     def close(self) -> Iterator[SSEEvent]:
         """Flush what is left when the stream ends (an unterminated last event still counts)."""
-        self._buffer += self._utf8.decode(b"", final=True)
-        if self._buffer:
-            self._buffer += "\n"
-        yield from self._drain_lines()
+        if self._partial:
+            line, self._partial = b"".join(self._partial), []
+            event = self._line(line)
+            if event is not None:
+                yield event
         event = self._dispatch()
         if event is not None:
             yield event
 
-    def _drain_lines(self) -> Iterator[SSEEvent]:
-        while True:
-            index = self._line_end()
-            if index < 0:
-                return
-            line = self._buffer[:index]
-            # CRLF counts as one line end; a lone CR at the very end may still be followed by LF.
-            skip = 2 if self._buffer.startswith("\r\n", index) else 1
-            self._buffer = self._buffer[index + skip :]
-            event = self._line(line)
-            if event is not None:
-                yield event
-
-    def _line_end(self) -> int:
-        lf = self._buffer.find("\n")
-        cr = self._buffer.find("\r")
-        if cr < 0:
-            return lf
-        if cr == len(self._buffer) - 1:
-            return lf if 0 <= lf < cr else -1  # wait: the next byte may be the LF of a CRLF
-        return cr if lf < 0 or cr < lf else lf
-
-    def _line(self, line: str) -> SSEEvent | None:
-        if line == "":
+    def _line(self, line: bytes) -> SSEEvent | None:
+        if line == b"":
             return self._dispatch()
-        if line.startswith(":"):
+        if line.startswith(b":"):
             return None
-        name, _, value = line.partition(":")
-        if value.startswith(" "):
-            value = value[1:]
-        if name == "event":
-            self._event = value
-        elif name == "data":
+        colon = line.find(b":")
+        if colon < 0:
+            name, value = line, b""
+        else:
+            name = line[:colon]
+            start = colon + 2 if line[colon + 1:colon + 2] == b" " else colon + 1
+            value = line[start:]
+        if name == b"event":
+            self._event = value.decode("utf-8", errors="replace")
+        elif name == b"data":
             self._data.append(value)
         return None
 
     def _dispatch(self) -> SSEEvent | None:
         if not self._data and not self._event:
             return None
-        event = SSEEvent(self._event or "message", "\n".join(self._data))
+        event = SSEEvent(self._event or "message", b"\n".join(self._data))
         self._event, self._data = "", []
         return event
 

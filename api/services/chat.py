@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, AsyncIterator, Callable
+from typing import Any, AsyncIterator
 
 from api import structured_output as so
 from core import token_counting
@@ -56,8 +56,8 @@ def _ids() -> tuple[str, int]:
     return f"chatcmpl-{uuid.uuid4().hex}", int(time.time())
 
 
-def _usage(metadata: dict[str, Any], prompt_tokens: int | Callable[[], int], text: str, model: str, exact: bool) -> dict[str, Any]:
-    return tr.usage_object(*unified_chat.token_usage(metadata, prompt_tokens, text, model, exact))
+async def _usage(metadata: dict[str, Any], prompt: Prepared | int, text: str, model: str, exact: bool) -> dict[str, Any]:
+    return tr.usage_object(*await unified_chat.token_usage(metadata, prompt, text, model, exact))
 
 
 async def _structured(request: ChatRequest, upstream_key: UpstreamKey,
@@ -70,7 +70,7 @@ async def _structured(request: ChatRequest, upstream_key: UpstreamKey,
     if outcome.text is None:
         raise StructuredOutputFailed(outcome.error or "")
     limited, cut = limit_text(outcome.text, request.stop, request.max_tokens, request.upstream_model)
-    output_tokens = token_counting.count_text(limited, request.upstream_model) if cut else outcome.output_tokens
+    output_tokens = await token_counting.count_text_async(limited, request.upstream_model) if cut else outcome.output_tokens
     if cut:
         call.note_usage(outcome.input_tokens, output_tokens, outcome.credits)
     reason = cut or tr.finish_reason(outcome.metadata.get("finishReason"))
@@ -91,7 +91,7 @@ async def complete(request: ChatRequest, upstream_key: UpstreamKey, call: CallCo
     answer = await unified_chat.ask(prepared, upstream_key)
     limited, cut = limit_text(answer.text, request.stop, request.max_tokens, request.upstream_model)
     reason = cut or tr.finish_reason(answer.metadata.get("finishReason"))
-    usage = _usage(answer.metadata, prepared.count_prompt, limited, request.upstream_model, exact=cut is None)
+    usage = await _usage(answer.metadata, prepared, limited, request.upstream_model, exact=cut is None)
     call.note_usage(usage["prompt_tokens"], usage["completion_tokens"], unified_chat.credits_of(answer.metadata))
     return ChatResult(
         tr.completion(completion_id, created, request.model, limited, reason, usage),
@@ -107,9 +107,9 @@ async def _tool_outcome(prepared: Prepared, spec: ToolSpec, upstream_key: Upstre
         raise
 
 
-def _cut_output(outcome: tool_turn.Outcome, limited: str, model: str) -> int:
+async def _cut_output(outcome: tool_turn.Outcome, limited: str, model: str) -> int:
     """Output tokens once the text was cut locally: the repair's tokens stay, the cut text counts as sent."""
-    dropped = token_counting.count_text(outcome.text, model) - token_counting.count_text(limited, model)
+    dropped = await token_counting.count_text_async(outcome.text, model) - await token_counting.count_text_async(limited, model)
     return max(0, outcome.output_tokens - dropped)
 
 
@@ -144,7 +144,7 @@ async def _complete_with_tools(
         body["choices"][0]["message"] = chat_tools.calls_message(outcome.calls, outcome.text, request.legacy_functions)
     else:
         limited, cut = limit_text(outcome.text, request.stop, request.max_tokens, request.upstream_model)
-        output = outcome.output_tokens if cut is None else _cut_output(outcome, limited, request.upstream_model)
+        output = outcome.output_tokens if cut is None else await _cut_output(outcome, limited, request.upstream_model)
         usage = tr.usage_object(outcome.input_tokens, output)
         body = tr.completion(completion_id, created, request.model, limited, cut or tr.finish_reason(outcome.finish_reason), usage)
     call.note_usage(usage["prompt_tokens"], usage["completion_tokens"], outcome.credits)
@@ -216,7 +216,7 @@ async def _frames(
         metadata = upstream.metadata
         reason = limiter.finish_reason or tr.finish_reason(metadata.get("finishReason"))
         ending = data_frame(tr.chunk(completion_id, created, model, {}, reason, usage_wanted))
-        usage = _usage(metadata, prepared.count_prompt, limiter.emitted, request.upstream_model, exact=limiter.finish_reason is None)
+        usage = await _usage(metadata, prepared, limiter.emitted, request.upstream_model, exact=limiter.finish_reason is None)
         call.note_usage(usage["prompt_tokens"], usage["completion_tokens"], unified_chat.credits_of(metadata))
         if usage_wanted:
             ending += data_frame(tr.usage_chunk(completion_id, created, model, usage))
@@ -227,7 +227,8 @@ async def _frames(
     finally:
         if call.completion_tokens == 0 and limiter.emitted:
             # Cut short or failed mid-way: account for what was delivered.
-            call.note_usage(prepared.prompt_tokens, token_counting.count_text(limiter.emitted, request.upstream_model))
+            call.note_usage(await prepared.count_prompt(),
+                            await token_counting.count_text_async(limiter.emitted, request.upstream_model))
         await deltas.aclose()
         await upstream.aclose()
 
@@ -269,7 +270,7 @@ async def _tool_frames(
             if tail:
                 yield frame({"content": tail})
             reason = limiter.finish_reason or tr.finish_reason(outcome.finish_reason)
-            output = outcome.output_tokens if limiter.finish_reason is None else _cut_output(
+            output = outcome.output_tokens if limiter.finish_reason is None else await _cut_output(
                 outcome, limiter.emitted, request.upstream_model)
         yield frame({}, reason)
         usage = tr.usage_object(outcome.input_tokens, output)
@@ -282,6 +283,7 @@ async def _tool_frames(
         yield data_frame(error.body())
     finally:
         if call.completion_tokens == 0 and turn.emitted:
-            call.note_usage(prepared.prompt_tokens, token_counting.count_text(turn.emitted, request.upstream_model))
+            call.note_usage(await prepared.count_prompt(),
+                            await token_counting.count_text_async(turn.emitted, request.upstream_model))
         await events.aclose()
         await turn.aclose()

@@ -63,6 +63,6 @@ async def generate(request: ImageRequest, upstream_key: UpstreamKey, call: CallC
         data = [{"b64_json": value} for value in encoded]
     else:
         data = [{"url": features.asset_url(p, settings.ONE_MIN_ASSET_CDN_URL)} for p in paths]
-    call.note_usage(token_counting.count_text(request.prompt, model), 0)
+    call.note_usage(await token_counting.count_text_async(request.prompt, model), 0)
     return {"created": int(time.time()), "data": data,
             **tr.response_extras(model, body["promptObject"])}

@@ -78,8 +78,8 @@ async def create(request: MessagesRequest, upstream_key: UpstreamKey, call: Call
     limiter = _limiter(request)
     text = limiter.feed(answer.text) + limiter.flush()
     reason = ar.stop_reason(limiter.finish_reason, answer.metadata.get("finishReason"), limiter.matched_stop)
-    input_tokens, output_tokens = unified_chat.token_usage(
-        answer.metadata, prepared.count_prompt, text, request.upstream_model, exact=limiter.finish_reason is None
+    input_tokens, output_tokens = await unified_chat.token_usage(
+        answer.metadata, prepared, text, request.upstream_model, exact=limiter.finish_reason is None
     )
     call.note_usage(input_tokens, output_tokens, unified_chat.credits_of(answer.metadata))
     body = ar.message(
@@ -109,7 +109,7 @@ async def _create_with_tools(
         text = limiter.feed(outcome.text) + limiter.flush()
         reason, sequence = ar.stop_reason(limiter.finish_reason, outcome.finish_reason, limiter.matched_stop), limiter.matched_stop
         if limiter.finish_reason is not None:
-            output_tokens = token_counting.count_text(text, request.upstream_model)
+            output_tokens = await token_counting.count_text_async(text, request.upstream_model)
     call.note_usage(outcome.input_tokens, output_tokens, outcome.credits)
     content = ([ar.text_block(text)] if text or not outcome.calls else []) + [_tool_block(c) for c in outcome.calls]
     body = ar.message(ar.message_id(), request.model, content, reason, sequence, ar.usage(outcome.input_tokens, output_tokens))
@@ -154,8 +154,8 @@ async def _frames(
             yield _event(ar.text_delta(0, tail))
         metadata = upstream.metadata
         reason = ar.stop_reason(limiter.finish_reason, metadata.get("finishReason"), limiter.matched_stop)
-        input_tokens, output_tokens = unified_chat.token_usage(
-            metadata, prepared.count_prompt, limiter.emitted, request.upstream_model, exact=limiter.finish_reason is None
+        input_tokens, output_tokens = await unified_chat.token_usage(
+            metadata, prepared, limiter.emitted, request.upstream_model, exact=limiter.finish_reason is None
         )
         call.note_usage(input_tokens, output_tokens, unified_chat.credits_of(metadata))
         yield (_event(ar.block_stop(0)) + _event(ar.message_delta(reason, limiter.matched_stop, input_tokens, output_tokens))
@@ -166,7 +166,7 @@ async def _frames(
         yield event_frame("error", anthropic_body(error))
     finally:
         if call.completion_tokens == 0 and limiter.emitted:
-            call.note_usage(prepared.prompt_tokens, token_counting.count_text(limiter.emitted, request.upstream_model))
+            call.note_usage(await prepared.count_prompt(), await token_counting.count_text_async(limiter.emitted, request.upstream_model))
         await deltas.aclose()
         await upstream.aclose()
 
@@ -236,8 +236,8 @@ async def _tool_frames(
         if outcome is not None and limiter.finish_reason is None:
             input_tokens, output_tokens, credits = outcome.input_tokens, outcome.output_tokens, outcome.credits
         else:
-            input_tokens, credits = prepared.prompt_tokens, None
-            output_tokens = token_counting.count_text(limiter.emitted, request.upstream_model)
+            input_tokens, credits = await prepared.count_prompt(), None
+            output_tokens = await token_counting.count_text_async(limiter.emitted, request.upstream_model)
         call.note_usage(input_tokens, output_tokens, credits)
         reason = "tool_use" if calls else ar.stop_reason(
             limiter.finish_reason, outcome.finish_reason if outcome else None, limiter.matched_stop)
@@ -248,7 +248,7 @@ async def _tool_frames(
         yield event_frame("error", anthropic_body(error))
     finally:
         if call.completion_tokens == 0 and limiter.emitted:
-            call.note_usage(prepared.prompt_tokens, token_counting.count_text(limiter.emitted, request.upstream_model))
+            call.note_usage(await prepared.count_prompt(), await token_counting.count_text_async(limiter.emitted, request.upstream_model))
         await events.aclose()
         await turn.aclose()
 

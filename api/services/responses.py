@@ -110,7 +110,7 @@ def _search_query(request: ResponsesRequest) -> str:
     return ""
 
 
-def _finished(turn: _Turn, outcome: Outcome, message_id: str) -> tuple[dict[str, Any], str | None]:
+async def _finished(turn: _Turn, outcome: Outcome, message_id: str) -> tuple[dict[str, Any], str | None]:
     """The final Response for an outcome, and the limited text of its message (None if it has none)."""
     token_usage = ro.usage(outcome.input_tokens, outcome.output_tokens)
     if outcome.text is None and not outcome.calls:
@@ -123,7 +123,7 @@ def _finished(turn: _Turn, outcome: Outcome, message_id: str) -> tuple[dict[str,
         return turn.body(ro.COMPLETED, [*output, *calls], token_usage=token_usage), None
     text, cut = limit_text(text, [], turn.request.max_output_tokens, turn.request.upstream_model)
     if cut:
-        output_tokens = token_counting.count_text(text, turn.request.upstream_model)
+        output_tokens = await token_counting.count_text_async(text, turn.request.upstream_model)
         token_usage = ro.usage(outcome.input_tokens, output_tokens)
         output.append(ro.message_item(message_id, text, ro.INCOMPLETE))
         # A call cut loose from its reason is dropped with the rest of the cut answer.
@@ -135,7 +135,7 @@ def _finished(turn: _Turn, outcome: Outcome, message_id: str) -> tuple[dict[str,
 async def create(request: ResponsesRequest, upstream_key: UpstreamKey, call: CallContext) -> ResponsesResult:
     turn = await _turn(request, upstream_key, call)
     outcome = await _answer(turn, upstream_key)
-    body, _text = _finished(turn, outcome, tr.new_id("msg"))
+    body, _text = await _finished(turn, outcome, tr.new_id("msg"))
     call.note_usage(body["usage"]["input_tokens"], body["usage"]["output_tokens"], outcome.credits)
     await turn.keep(body)
     return ResponsesResult(body, DEGRADED_HEADER if outcome.degraded else {})
@@ -167,7 +167,7 @@ async def stream(request: ResponsesRequest, upstream_key: UpstreamKey, call: Cal
     if request.text_format.is_json or spec.active:
         outcome = await _answer(turn, upstream_key)
         message_id = tr.new_id("msg")
-        body, text = _finished(turn, outcome, message_id)
+        body, text = await _finished(turn, outcome, message_id)
         call.note_usage(body["usage"]["input_tokens"], body["usage"]["output_tokens"], outcome.credits)
         return ResponsesStream(_replay(turn, body, text, message_id), DEGRADED_HEADER if outcome.degraded else {})
     upstream = await unified_chat.open_stream(turn.prepared, upstream_key)
@@ -193,13 +193,14 @@ async def _replay(turn: _Turn, body: dict[str, Any], text: str | None, message_i
     yield _frame(seq(ro.TERMINAL_EVENTS[body["status"]], response=body))
 
 
-def _failed_mid_stream(turn: _Turn, lead: list[dict[str, Any]], item_id: str, sent: str, error: RelayError,
-                       call: CallContext) -> dict[str, Any]:
+async def _failed_mid_stream(turn: _Turn, lead: list[dict[str, Any]], item_id: str, sent: str, error: RelayError,
+                             call: CallContext) -> dict[str, Any]:
     """The Response of a stream the upstream broke: failed, holding what was already sent."""
-    output_tokens = token_counting.count_text(sent, turn.request.upstream_model)
-    call.note_usage(turn.prepared.prompt_tokens, output_tokens)
+    output_tokens = await token_counting.count_text_async(sent, turn.request.upstream_model)
+    prompt_tokens = await turn.prepared.count_prompt()
+    call.note_usage(prompt_tokens, output_tokens)
     partial = [*lead, ro.message_item(item_id, sent, ro.INCOMPLETE)] if sent else lead
-    return turn.body(ro.FAILED, partial, token_usage=ro.usage(turn.prepared.prompt_tokens, output_tokens),
+    return turn.body(ro.FAILED, partial, token_usage=ro.usage(prompt_tokens, output_tokens),
                      error=ro.failure(error.message))
 
 
@@ -230,7 +231,7 @@ async def _live(turn: _Turn, upstream: TextStream, call: CallContext) -> AsyncIt
                 yield _frame(message.delta(tail))
         except RelayError as error:
             call.status = error.status
-            body = _failed_mid_stream(turn, lead, message.item_id, limiter.emitted, error, call)
+            body = await _failed_mid_stream(turn, lead, message.item_id, limiter.emitted, error, call)
             await turn.keep(body)
             yield _frame(seq("response.failed", response=body))
             return
@@ -238,7 +239,7 @@ async def _live(turn: _Turn, upstream: TextStream, call: CallContext) -> AsyncIt
         status = ro.INCOMPLETE if cut else ro.COMPLETED
         for event in message.closed(text, status):
             yield _frame(event)
-        used_in, used_out = unified_chat.token_usage(upstream.metadata, turn.prepared.count_prompt, text, model, not cut)
+        used_in, used_out = await unified_chat.token_usage(upstream.metadata, turn.prepared, text, model, not cut)
         call.note_usage(used_in, used_out, unified_chat.credits_of(upstream.metadata))
         body = turn.body(status, [*lead, ro.message_item(message.item_id, text, status)], token_usage=ro.usage(used_in, used_out),
                          incomplete_reason="max_output_tokens" if cut else None)
@@ -246,7 +247,7 @@ async def _live(turn: _Turn, upstream: TextStream, call: CallContext) -> AsyncIt
         yield _frame(seq(ro.TERMINAL_EVENTS[status], response=body))
     finally:
         if call.completion_tokens == 0 and limiter.emitted:
-            call.note_usage(turn.prepared.prompt_tokens, token_counting.count_text(limiter.emitted, model))
+            call.note_usage(await turn.prepared.count_prompt(), await token_counting.count_text_async(limiter.emitted, model))
         await deltas.aclose()
         await upstream.aclose()
 
@@ -298,7 +299,7 @@ async def _live_tools(turn: _Turn, turned: tool_turn.ToolStream, call: CallConte
         except RelayError as error:
             call.status = error.status
             sent = limiter.emitted if message is not None else ""  # a message already closed is in `output`
-            body = _failed_mid_stream(turn, output, message.item_id if message else "", sent, error, call)
+            body = await _failed_mid_stream(turn, output, message.item_id if message else "", sent, error, call)
             await turn.keep(body)
             yield _frame(seq("response.failed", response=body))
             return
@@ -306,7 +307,7 @@ async def _live_tools(turn: _Turn, turned: tool_turn.ToolStream, call: CallConte
             yield _frame(closing)
         outcome = turned.outcome
         cut = limiter.finish_reason is not None and not outcome.calls
-        used_out = token_counting.count_text(limiter.emitted, model) if cut else outcome.output_tokens
+        used_out = await token_counting.count_text_async(limiter.emitted, model) if cut else outcome.output_tokens
         call.note_usage(outcome.input_tokens, used_out, outcome.credits)
         status = ro.INCOMPLETE if cut else ro.COMPLETED
         body = turn.body(status, output, token_usage=ro.usage(outcome.input_tokens, used_out),
@@ -315,7 +316,7 @@ async def _live_tools(turn: _Turn, turned: tool_turn.ToolStream, call: CallConte
         yield _frame(seq(ro.TERMINAL_EVENTS[status], response=body))
     finally:
         if call.completion_tokens == 0 and turned.emitted:
-            call.note_usage(turn.prepared.prompt_tokens, token_counting.count_text(turned.emitted, model))
+            call.note_usage(await turn.prepared.count_prompt(), await token_counting.count_text_async(turned.emitted, model))
         await events.aclose()
         await turned.aclose()
 

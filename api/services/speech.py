@@ -76,7 +76,7 @@ async def synthesize(request: SpeechRequest, upstream_key: UpstreamKey, call: Ca
                 break
             head += chunk
         delivery = tr.delivery(request.response_format, sniff_audio(head))
-        call.note_usage(token_counting.count_text(request.input), 0)
+        call.note_usage(await token_counting.count_text_async(request.input), 0)
         headers = {"X-Audio-Format": delivery.actual_format or request.response_format}
         if delivery.wav_to_pcm:
             return await _as_pcm(head, rest, download, headers)

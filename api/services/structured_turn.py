@@ -40,7 +40,7 @@ async def answer(prepared: Prepared, fmt: so.TextFormat, upstream_key: UpstreamK
     """The upstream answer to `prepared` (whose prompt already carries `so.prompt_instructions`);
     for JSON formats cleaned, checked and, if need be, repaired once."""
     first = await unified_chat.ask(prepared, upstream_key)
-    used_in, used_out = unified_chat.token_usage(first.metadata, prepared.count_prompt, first.text, prepared.model, True)
+    used_in, used_out = await unified_chat.token_usage(first.metadata, prepared, first.text, prepared.model, True)
     outcome = Outcome(first.text, used_in, used_out, unified_chat.credits_of(first.metadata), first.degraded,
                       metadata=first.metadata)
     return await settle(prepared, fmt, outcome, upstream_key)
@@ -60,7 +60,7 @@ async def settle(prepared: Prepared, fmt: so.TextFormat, outcome: Outcome, upstr
     # The first reply already holds any search results: the repair only needs to reformat it.
     retry = prepared.with_prompt(repair, web_search=False)
     second = await unified_chat.ask(retry, upstream_key)
-    more_in, more_out = unified_chat.token_usage(second.metadata, retry.count_prompt, second.text, prepared.model, True)
+    more_in, more_out = await unified_chat.token_usage(second.metadata, retry, second.text, prepared.model, True)
     checked = so.check(second.text, fmt)
     outcome.text = checked.json_text
     outcome.input_tokens += more_in

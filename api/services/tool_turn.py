@@ -66,8 +66,8 @@ class _Usage:
     output_tokens: int = 0
     credits: int | None = None
 
-    def add(self, prepared: Prepared, metadata: dict[str, Any], text: str) -> None:
-        used_in, used_out = unified_chat.token_usage(metadata, prepared.count_prompt, text, prepared.model, True)
+    async def add(self, prepared: Prepared, metadata: dict[str, Any], text: str) -> None:
+        used_in, used_out = await unified_chat.token_usage(metadata, prepared, text, prepared.model, True)
         self.input_tokens += used_in
         self.output_tokens += used_out
         more = unified_chat.credits_of(metadata)
@@ -105,7 +105,7 @@ async def _repair(prepared: Prepared, spec: ToolSpec, upstream_key: UpstreamKey,
     # The first reply already holds any search results: the repair only fixes its form.
     retry = prepared.with_prompt(messages, web_search=False)
     second = await unified_chat.ask(retry, upstream_key)
-    usage.add(retry, second.metadata, second.text)
+    await usage.add(retry, second.metadata, second.text)
     verdict = judge(second.text, spec)
     if verdict.ok:
         return _outcome(verdict, usage, second, degraded, repaired=True)
@@ -124,7 +124,7 @@ def _outcome(verdict: validate.Verdict, usage: _Usage, answer: Answer, degraded:
 async def answer(prepared: Prepared, spec: ToolSpec, upstream_key: UpstreamKey) -> Outcome:
     first = await unified_chat.ask(prepared, upstream_key)
     usage = _Usage()
-    usage.add(prepared, first.metadata, first.text)
+    await usage.add(prepared, first.metadata, first.text)
     verdict = judge(first.text, spec)
     if verdict.ok:
         return _outcome(verdict, usage, first, first.degraded, repaired=False)
@@ -164,7 +164,7 @@ class ToolStream:
             yield TextDelta(tail)
         metadata = self._upstream.metadata
         usage = _Usage()
-        usage.add(self._prepared, metadata, sniffer.text)
+        await usage.add(self._prepared, metadata, sniffer.text)
         held = sniffer.held
         verdict = judge(held, self._spec) if held else validate.Verdict([], "")
         if verdict.ok:

@@ -3,8 +3,7 @@ from __future__ import annotations
 
 from contextlib import aclosing
 from dataclasses import dataclass, field, replace
-from functools import cached_property
-from typing import Any, AsyncIterator, Callable, TypeVar
+from typing import Any, AsyncIterator, TypeVar
 
 from django.conf import settings
 
@@ -45,11 +44,11 @@ class Prepared:
     web_search: bool
     image_paths: list[str] = field(default_factory=list)
     counted: token_counting.PromptCount | None = None  # admission's count, if of these very messages
+    _prompt_tokens: int | None = field(default=None, init=False, repr=False)
 
-    @cached_property
-    def prompt_tokens(self) -> int:
-        """Counted on first use: 1min.ai usually reports the prompt's tokens itself, and counting a
-        long conversation costs milliseconds (pass `count_prompt` to `token_usage` to stay lazy).
+    async def count_prompt(self) -> int:
+        """The prompt's tokens, counted on first use (1min.ai usually reports them itself); a long
+        prompt on a worker thread (an 18 MB one takes over a second of tokenizer CPU).
 
         The reservation counted the request body before any of this was built: its count is
         reused only when these messages are the very list it counted (a chat call the relay
@@ -57,11 +56,12 @@ class Prepared:
         instructions into the prompt and rewrites earlier calls and results, and Responses items,
         instructions and Anthropic's system become chat turns, none of which the body holds.
         """
-        known = self.counted.tokens_for(self.messages, self.model) if self.counted is not None else None
-        return known if known is not None else token_counting.count_messages(self.messages, self.model)
-
-    def count_prompt(self) -> int:
-        return self.prompt_tokens
+        if self._prompt_tokens is None:
+            known = self.counted.tokens_for(self.messages, self.model) if self.counted is not None else None
+            if known is None:
+                known = await token_counting.count_messages_async(self.messages, self.model)
+            self._prompt_tokens = known
+        return self._prompt_tokens
 
     def with_prompt(self, messages: list[dict[str, Any]], web_search: bool | None = None) -> "Prepared":
         """The same call (model, uploaded images) for another conversation, e.g. a repair request."""
@@ -139,17 +139,17 @@ def credits_of(metadata: dict[str, Any]) -> int | None:
         return None
 
 
-def token_usage(
-    metadata: dict[str, Any], prompt_tokens: int | Callable[[], int], text: str, model: str, exact: bool
+async def token_usage(
+    metadata: dict[str, Any], prompt: Prepared | int, text: str, model: str, exact: bool
 ) -> tuple[int, int]:
     """(input, output) tokens: upstream counts when it gave real ones; local counts otherwise,
-    or for an answer the relay cut. `prompt_tokens` may be a function, called only when needed."""
+    or for an answer the relay cut. A `Prepared` prompt is counted only when needed."""
     upstream = tr.upstream_usage(metadata)
     reported = upstream[0] if upstream is not None else 0
-    prompt = reported or (prompt_tokens() if callable(prompt_tokens) else prompt_tokens)
+    prompt_tokens = reported or (await prompt.count_prompt() if isinstance(prompt, Prepared) else prompt)
     if upstream is not None and exact and upstream[1] > 0:
-        return prompt, upstream[1]
-    return prompt, token_counting.count_text(text, model)
+        return prompt_tokens, upstream[1]
+    return prompt_tokens, await token_counting.count_text_async(text, model)
 
 
 # ---- streaming -------------------------------------------------------------------------------
@@ -253,15 +253,16 @@ class TextStream:
         await self._upstream.aclose()
 
 
-def _checked(event: SSEEvent) -> SSEEvent:
-    # Skipping an unreadable content event would silently drop part of the answer.
-    if event.event in ("content", "result") and event.json() is None:
+async def _checked(event: SSEEvent) -> SSEEvent:
+    # Skipping an unreadable content event would silently drop part of the answer. Decoded here,
+    # once (off the loop when large: the result event echoes the whole prompt).
+    if event.event in ("content", "result") and await event.json_async() is None:
         raise UpstreamError("1min.ai sent a stream event that is not JSON.")
     return event
 
 
 # Marks the end of the events decoded from one read (one network chunk) of the upstream stream.
-_READ_END = SSEEvent("", "")
+_READ_END = SSEEvent("", b"")
 _READ_ENDS = object()  # the same mark among the text pieces
 
 
@@ -271,10 +272,10 @@ async def _events(upstream: onemin_client.UpstreamStream) -> AsyncIterator[SSEEv
     async with aclosing(upstream.chunks()) as chunks:
         async for chunk in chunks:
             for event in decoder.feed(chunk):
-                yield _checked(event)
+                yield await _checked(event)
             yield _READ_END
     for event in decoder.close():
-        yield _checked(event)
+        yield await _checked(event)
 
 
 async def _open(body: dict[str, Any], upstream_key: UpstreamKey) -> TextStream:

@@ -28,6 +28,7 @@ GUARDED = [
     ("daphne.server", "Server.listen_success", "0aa2ef7d71380301", "relay_site/shutdown.py wraps it"),
     ("daphne.server", "Server.kill_all_applications", "4e1618c6f7871758", "relay_site/shutdown.py replaces it"),
     ("daphne.server", "Server.create_application", "f1e300b4ecf636c8", "relay_site/shutdown.py reads server.connections"),
+    ("daphne.server", "Server.__init__", "e090af1e2673d44f", "relay_site/daphne_hooks.py raises request_buffer_size after it (WebRequest.process reads it)"),
     ("twisted.web.http", "Request.requestReceived", "99ca6c5e24305de4", "relay_site/daphne_patches.py (_parsePOSTFormSubmission)"),
     ("twisted.web.http", "Request.gotLength", "1c389b99da50b0ae", "relay_site/body_limits.py overrides it"),
     ("twisted.web.http", "Request.handleContentChunk", "6e942756afb787b4", "relay_site/body_limits.py overrides it"),
@@ -74,6 +75,7 @@ def test_the_startup_check_passes_when_every_hook_is_in_effect():
 @pytest.mark.parametrize("breakage, named", [
     ("from twisted.web import http; http.HTTPChannel.maxHeaders = 10_000", "header limits"),
     ("from daphne import server; server.Server._relay_graceful = False", "graceful shutdown"),
+    ("from daphne import server; server.Server._relay_request_buffer = False", "request body messages"),
     ("from daphne import http_protocol; http_protocol.WebRequest = http_protocol.WebRequest.__mro__[1]", "early body limits"),
 ])
 def test_the_startup_check_refuses_when_a_hook_is_not_in_effect(breakage, named):
@@ -83,3 +85,11 @@ def test_the_startup_check_refuses_when_a_hook_is_not_in_effect(breakage, named)
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("refused:") and named in done.stdout
+
+
+def test_daphne_hands_request_bodies_over_in_messages_of_a_megabyte():
+    done = _in_a_daphne_like_process(
+        "daphne_hooks.install(); from daphne.server import Server; "
+        "print(Server(application=None, endpoints=['tcp:port=0:interface=127.0.0.1']).request_buffer_size)")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == str(1024 * 1024)

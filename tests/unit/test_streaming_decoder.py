@@ -1,4 +1,7 @@
 """The SSE decoder survives any fragmentation of the byte stream."""
+import asyncio
+
+import orjson
 import pytest
 
 from api.streaming import SSEDecoder
@@ -47,3 +50,16 @@ def test_it_joins_multi_line_data_and_ignores_comments():
 
 def test_it_flushes_an_unterminated_last_event():
     assert _decode([b'event: done\ndata: {"message":"end"}']) == [("done", {"message": "end"})]
+
+
+def test_it_accepts_lone_cr_line_ends():
+    assert _decode([STREAM.replace(b"\n", b"\r")]) == EXPECTED
+
+
+def test_a_megabytes_long_event_is_decoded_whole_in_any_chunks():
+    prompt = "naïve 日本語 \\\" " * 300_000
+    line = b'event: result\ndata: ' + orjson.dumps({"aiRecord": {"promptObject": {"prompt": prompt}}}) + b"\n\n"
+    decoder = SSEDecoder()
+    events = [e for i in range(0, len(line), 16_384) for e in decoder.feed(line[i:i + 16_384])]
+    assert len(events) == 1 and len(events[0].raw) > 5_000_000
+    assert asyncio.run(events[0].json_async()) == {"aiRecord": {"promptObject": {"prompt": prompt}}}

@@ -46,3 +46,48 @@ def test_malformed_tool_calls_count_as_nothing_instead_of_failing():
     # Reservations count the body before it is validated (schemathesis found `tool_calls: [1, 2]`).
     messages = [{"role": "assistant", "content": None, "tool_calls": [1, None, {"function": "x"}, {"function": {"name": "f"}}]}]
     assert tc.count_messages(messages) == tc.count_messages([{"role": "assistant", "content": None, "tool_calls": [{"function": {"name": "f"}}]}])
+
+
+def _counting_threads(monkeypatch) -> list[int]:
+    """The threads count_text and count_messages run on, from now on."""
+    import threading
+
+    threads: list[int] = []
+    for name in ("count_text", "count_messages"):
+        original = getattr(tc, name)
+
+        def recorded(*args, _original=original, **kwargs):
+            threads.append(threading.get_ident())
+            return _original(*args, **kwargs)
+        monkeypatch.setattr(tc, name, recorded)
+    return threads
+
+
+def test_long_texts_are_counted_off_the_event_loop_and_short_ones_inline(monkeypatch):
+    import asyncio
+    import threading
+
+    threads = _counting_threads(monkeypatch)
+    monkeypatch.setattr(tc, "OFF_LOOP_CHARS", 10)
+    loop_thread = threading.get_ident()  # asyncio.run runs the loop on this thread
+    long_messages = [{"role": "user", "content": [{"type": "text", "text": "hello world, again"}]}]
+
+    async def where(counting) -> set[bool]:
+        threads.clear()
+        await counting
+        return {t == loop_thread for t in threads}  # {True}: all on the loop's thread
+
+    async def places():
+        return [await where(tc.count_text_async("hello", "gpt-4o")),
+                await where(tc.count_text_async("hello world, again", "gpt-4o")),
+                await where(tc.count_messages_async([{"role": "user", "content": "hi"}], "gpt-4o")),
+                await where(tc.count_messages_async(long_messages, "gpt-4o"))]
+    assert asyncio.run(places()) == [{True}, {False}, {True}, {False}]
+    assert asyncio.run(tc.count_messages_async(long_messages, "gpt-4o")) == tc.count_messages(long_messages, "gpt-4o")
+
+
+def test_the_characters_a_message_count_reads_are_summed_without_scanning():
+    messages = [{"role": "user", "content": "abc"}, {"role": "assistant", "content": None,
+                "tool_calls": [{"function": {"name": "f", "arguments": "12345"}}]},
+                {"role": "user", "content": [{"type": "text", "text": "de"}, {"type": "image_url"}]}]
+    assert tc.message_chars(messages) == 3 + 5 + 2
