@@ -6,12 +6,14 @@ from channels.routing import ProtocolTypeRouter, URLRouter
 from channels.security.websocket import AllowedHostsOriginValidator
 from django.conf import settings
 from django.core.asgi import get_asgi_application
+from django.urls import get_resolver
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "relay_site.settings")
 
 django_application = get_asgi_application()
 
 # Imported once Django is set up.
+from api.apps import application_loaded  # noqa: E402
 from api.media.uploads import UploadSizeGuard  # noqa: E402
 from relay_site import daphne_hooks  # noqa: E402
 from relay_site.api_handler import ApiHandler, route  # noqa: E402
@@ -34,3 +36,7 @@ application = ProtocolTypeRouter({
     "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
 })
 stop_form_parsing()
+
+# Every view, now rather than at the first request; then the warm-up may freeze the heap (api/apps.py).
+get_resolver().url_patterns
+application_loaded.set()

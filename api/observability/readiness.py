@@ -62,7 +62,7 @@ async def check_warm_up() -> dict[str, Any]:
     from api.apps import warmed_up
 
     if not warmed_up.is_set():
-        raise RuntimeError("the token tables are still being built (about a second after start)")
+        raise RuntimeError("the warm-up is not over (token tables, then the heap frozen: about a second after start)")
     return {}
 
 

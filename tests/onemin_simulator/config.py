@@ -8,6 +8,8 @@ from typing import Any
 DEFAULTS: dict[str, Any] = {
     # auth
     "accept_any_key": True,
+    # recording: False keeps no request log (a long soak; the log grows by a request's dict each call)
+    "record_requests": True,
     # error bodies: "flat" (observed live), "docs", "text", "html"
     "error_envelope": "flat",
     "rate_limit_envelope": "docs",

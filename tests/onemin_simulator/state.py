@@ -72,7 +72,8 @@ class SimState:
     # -- recording --------------------------------------------------------------------------
     def record(self, entry: dict[str, Any]) -> dict[str, Any]:
         with self.lock:
-            self._requests.append(entry)
+            if self.config["record_requests"]:
+                self._requests.append(entry)
         return entry
 
     def annotate(self, entry: dict[str, Any], **fields: Any) -> None:

@@ -68,6 +68,13 @@ def test_it_records_what_the_client_sent(sim: Simulator, client: httpx.Client) -
     assert entry["response_status"] == 200
 
 
+def test_it_keeps_no_request_log_when_told_not_to_record(sim: Simulator, client: httpx.Client) -> None:
+    sim.configure(record_requests=False)
+    response = client.post("/api/chat-with-ai?isStreaming=false", json=chat_body("hello"), headers=KEY)
+    assert response.status_code == 200
+    assert sim.requests == []
+
+
 def test_it_keeps_connections_alive_between_requests(sim: Simulator,
                                                      client: httpx.Client) -> None:
     for _ in range(3):
