@@ -130,3 +130,10 @@ def section(results: dict[str, Any], before: dict[str, Any] | None, add: Callabl
         met = "–" if row.met is None else "yes" if row.met else "**no**"
         add(f"| {row.target} | {row.wanted} | {row.before} | {row.now} | {met} |")
     add("")
+    then_cpu, now_cpu = (before or {}).get("meta", {}).get("cpu"), results["meta"].get("cpu")
+    if then_cpu and now_cpu and then_cpu != now_cpu:
+        # Absolute figures of two machines say nothing about the code: the same run must hold both.
+        add(f"The {label} report ran on another machine ({then_cpu}; this run: {now_cpu}), so its column "
+            "and the absolute targets (calibrated there) do not compare with this run; "
+            "`python -m bench.side_by_side` measures an earlier commit and this one in one run "
+            "(bench/reports/DATE-side-by-side-vs-REV.md).\n")
