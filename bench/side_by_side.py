@@ -23,25 +23,24 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-import psutil
-
-from bench import loadgen, procs
-from bench.scenarios import Bench, Endpoint
 
 # As bench/run.py (not imported: it needs the plotting libraries, this bench draws nothing).
 CHAT = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "Say hi in one word."}]}
 AUTH = {"Authorization": "Bearer bench-key-0123456789", "Content-Type": "application/json"}
 RELAY_CPU, HELPER_CPU = [0], [1]
 REPORTS = Path(__file__).resolve().parent / "reports"
+ROOT = REPORTS.parent.parent
 KINDS = {"chat": False, "stream": True}  # request shape: streamed or not
 
 
-def _git(*args: str, cwd: Path = procs.ROOT) -> str:
+def _git(*args: str, cwd: Path = ROOT) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
 
-def _relay_at(root: Path, name: str, sim: procs.Proc, workdir: Path) -> procs.Proc:
+def _relay_at(root: Path, name: str, sim, workdir: Path):
     """A relay served from `root` (a checkout), as `make run` starts it, on its own SQLite file."""
+    from bench import procs
+
     data = workdir / f"{name}-data"
     data.mkdir()
     env = procs.relay_env(sim, data)
@@ -53,7 +52,9 @@ def _relay_at(root: Path, name: str, sim: procs.Proc, workdir: Path) -> procs.Pr
     return proc
 
 
-def _start(proc: procs.Proc) -> procs.Proc:
+def _start(proc):
+    from bench import procs
+
     # procs.Proc starts in the benchmark's own checkout; a relay of another commit starts in its own.
     original, procs.ROOT = procs.ROOT, getattr(proc, "root", procs.ROOT)
     try:
@@ -63,6 +64,12 @@ def _start(proc: procs.Proc) -> procs.Proc:
 
 
 async def run(before: str, rounds: int, duration: float) -> dict[str, Any]:
+    # Imported here: the report (markdown) is unit-tested without the bench's own requirements.
+    import psutil
+
+    from bench import loadgen, procs
+    from bench.scenarios import Bench, Endpoint
+
     workdir = Path(tempfile.mkdtemp(prefix="bench-side-by-side-"))
     tree = workdir / "before"
     _git("worktree", "add", "--detach", str(tree), before)
@@ -122,7 +129,7 @@ async def run(before: str, rounds: int, duration: float) -> dict[str, Any]:
     return results
 
 
-async def _upstream_body(http, sim: procs.Proc, relay: procs.Proc) -> bytes:
+async def _upstream_body(http, sim, relay) -> bytes:
     """What the relay sends 1min.ai for the benchmark prompt: the forwarder sends it as is."""
     await http.post(f"{sim.url}/_sim/reset")
     (await http.post(f"{relay.url}/v1/chat/completions", json=CHAT, headers=AUTH)).raise_for_status()
