@@ -102,10 +102,20 @@ async def _each_bounded(items: list[Any], work: Callable[[Any], Awaitable[T]]) -
     """`work(item)` for every item, IMAGE_FETCH_CONCURRENCY at a time, results in order; the first
     failure cancels the rest (no more downloads or uploads go out) and is what the caller sees."""
     gate = asyncio.Semaphore(settings.IMAGE_FETCH_CONCURRENCY)
+    failed = False
 
     async def one(item: Any) -> T:
+        nonlocal failed
         async with gate:
-            return await work(item)
+            # A failure releases the gate before the TaskGroup cancels the rest: the next item
+            # would run first (and, over a pooled connection, send its upload at once).
+            if failed:
+                raise asyncio.CancelledError
+            try:
+                return await work(item)
+            except BaseException:
+                failed = True
+                raise
 
     try:
         async with asyncio.TaskGroup() as group:

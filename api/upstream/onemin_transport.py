@@ -8,7 +8,6 @@ requests, responses and exceptions. `UPSTREAM_TRANSPORT=httpx` switches back to 
 """
 from __future__ import annotations
 
-import asyncio
 from typing import AsyncIterator
 
 import aiohttp
@@ -112,15 +111,15 @@ class UpstreamTransport(AiohttpTransport):
         return aiohttp.ClientSession(connector=connector, trust_env=False, auto_decompress=False,
                                      skip_auto_headers=("User-Agent",))
 
-    async def _route(self, url: httpx.URL) -> "UpstreamTransport":
+    def _route(self, url: httpx.URL) -> "UpstreamTransport":
         """This transport, or the one through the proxy the environment names for `url`'s origin."""
         if not self._trust_env or self.proxy is not None:
             return self
         origin = (url.scheme, url.host, url.port)
         route = self._routes.get(origin)
         if route is None:
-            # Reads the environment and maybe ~/.netrc: a file read, so off the loop (once per origin).
-            found = await asyncio.to_thread(_env_proxy, str(url))
+            # Inline: once per origin, the environment and a small ~/.netrc read.
+            found = _env_proxy(str(url))
             route = self if found is None else self._through(*found)
             if len(self._routes) >= MAX_REMEMBERED_ORIGINS:
                 self._routes.clear()
@@ -139,7 +138,7 @@ class UpstreamTransport(AiohttpTransport):
         return transport
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        route = await self._route(request.url)
+        route = self._route(request.url)
         if route is not self:
             return await route.handle_async_request(request)
         if self.proxy is not None and request.url.scheme == "http" and "proxy-authorization" in self.proxy.headers:
