@@ -12,7 +12,7 @@ from typing import Any
 COMPONENTS = [
     ("relay code (api/, core/, keys/, quotas/, live/, relay_site/)",
      ("api/", "core/", "keys/", "quotas/", "live/", "relay_site/")),
-    ("upstream HTTP client (httpx, aiohttp, httpx-aiohttp)",
+    ("upstream HTTP client (httpx, aiohttp)",
      ("httpx/", "httpx_aiohttp/", "aiohttp/", "yarl/", "multidict/", "httpcore/", "h11/", "anyio/", "sniffio/")),
     ("HTTP server (daphne, twisted)", ("daphne/", "twisted/", "autobahn/", "zope/")),
     ("DRF + adrf", ("rest_framework/", "adrf/")),

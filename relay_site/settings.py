@@ -211,8 +211,8 @@ UPSTREAM_READ_TIMEOUT = env_float("UPSTREAM_READ_TIMEOUT", 120.0)
 UPSTREAM_MAX_CONNECTIONS = env_int("UPSTREAM_MAX_CONNECTIONS", 1000, minimum=1)
 # Idle connections kept open for reuse per process.
 UPSTREAM_KEEPALIVE_CONNECTIONS = env_int("UPSTREAM_KEEPALIVE_CONNECTIONS", 100, minimum=0)
-# The HTTP client under httpx's interface: "aiohttp" (aiohttp through httpx-aiohttp, less CPU per
-# call; see bench/reports) or "httpx" (httpx's own httpcore transport, the fallback).
+# The HTTP client under httpx's interface: "aiohttp" (aiohttp's client, less CPU per call;
+# see bench/reports) or "httpx" (httpx's own httpcore transport, the fallback).
 UPSTREAM_TRANSPORT = env_choice("UPSTREAM_TRANSPORT", "aiohttp", ["aiohttp", "httpx"])
 # Largest non-streamed answer read from 1min.ai (JSON); a larger one is a 502, not a memory spike.
 UPSTREAM_MAX_RESPONSE_BYTES = env_int("UPSTREAM_MAX_RESPONSE_BYTES", 16 * 1024 * 1024, minimum=1024)

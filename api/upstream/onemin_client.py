@@ -25,6 +25,7 @@ from core import redaction
 from core.errors import UpstreamError, UpstreamTimeout
 from core.upstream_key import UpstreamKey
 from api.upstream import key_failover, onemin_transport
+from api.upstream.onemin_transport import READ_LIMIT
 from api.upstream.response_cap import read_capped
 from api.upstream.retry_policy import RetryPolicy
 from api.translators.upstream_errors import upstream_error
@@ -178,10 +179,13 @@ async def _request(method: str, url: str, *, stream: bool, follow_redirects: boo
         http = client()
         request = http.build_request(method, url, timeout=timeout or _timeout(), **build)
         return await http.send(request, stream=stream, follow_redirects=True)
-    request = httpx.Request(method, _parsed(url), extensions={"timeout": (timeout or _timeout()).as_dict()}, **build)
+    extensions: dict[str, Any] = {"timeout": (timeout or _timeout()).as_dict()}
+    if not stream:  # our transport reads the body whole, within the cap (onemin_transport.READ_LIMIT)
+        extensions[READ_LIMIT] = settings.UPSTREAM_MAX_RESPONSE_BYTES
+    request = httpx.Request(method, _parsed(url), extensions=extensions, **build)
     response = await transport().handle_async_request(request)
     response.request = request
-    if not stream:
+    if not stream and not response.is_stream_consumed:
         try:
             await read_capped(response, settings.UPSTREAM_MAX_RESPONSE_BYTES)
         except BaseException:

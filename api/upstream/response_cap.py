@@ -8,6 +8,10 @@ import httpx
 from core.errors import UpstreamError
 
 
+def too_large(limit: int) -> UpstreamError:
+    return UpstreamError(f"1min.ai sent a response larger than the relay accepts ({limit} bytes).")
+
+
 class CappedBody(httpx.AsyncByteStream):
     """A response body that fails once it passes `limit` bytes: a broken or hostile upstream must
     not fill the relay's memory."""
@@ -20,7 +24,7 @@ class CappedBody(httpx.AsyncByteStream):
         async for part in self._inner:
             size += len(part)
             if size > self._limit:
-                raise UpstreamError(f"1min.ai sent a response larger than the relay accepts ({self._limit} bytes).")
+                raise too_large(self._limit)
             yield part
 
     async def aclose(self) -> None:
@@ -28,8 +32,9 @@ class CappedBody(httpx.AsyncByteStream):
 
 
 async def read_capped(response: httpx.Response, limit: int) -> None:
+    """Read a body the transport left unread (httpx's own transport; redirects followed)."""
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
-        raise UpstreamError(f"1min.ai sent a response larger than the relay accepts ({limit} bytes).")
+        raise too_large(limit)
     response.stream = CappedBody(response.stream, limit)
     await response.aread()

@@ -394,3 +394,33 @@ def test_no_proxy_sends_the_request_direct(monkeypatch):
             await transport.aclose()
 
     serve(keep_alive_server([b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"]))(scenario)
+
+
+def test_an_answer_refused_as_too_large_leaves_no_bytes_for_the_next_request(settings):
+    """The seam's non-streamed calls are read whole in the transport (READ_LIMIT): one cut off at
+    the cap drops its connection, so the next call cannot read the rest of it."""
+    from api.upstream import onemin_client
+    from core.errors import UpstreamError
+
+    settings.UPSTREAM_MAX_RESPONSE_BYTES = 1024
+    # Past the cap, with more of the answer still to come when the relay gives up on it.
+    big = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n" + b"1000\r\n" + b"x" * 2048
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}"
+
+    async def scenario(url, transport):
+        onemin_client.transport_override = transport
+        try:
+            with pytest.raises(UpstreamError, match="larger than the relay accepts"):
+                await onemin_client._request("GET", url, stream=False, follow_redirects=False)
+            response = await onemin_client._request("GET", url, stream=False, follow_redirects=False)
+        finally:
+            onemin_client.transport_override = None
+        assert response.content == b"{}" and response.is_stream_consumed
+
+    async def handler(reader, writer, n):
+        await _read_request(reader)
+        writer.write(big if n == 1 else ok)
+        await writer.drain()
+        await reader.read()
+
+    assert serve(handler)(scenario)["connections"] == 2
