@@ -12,14 +12,7 @@ from api.media.uploads import read_form
 from api.views.base import RelayView, json_response
 
 
-class _MediaView(RelayView):
-    """The body's type follows `response_format`, not `Accept` (SDKs send octet-stream for audio)."""
-
-    def perform_content_negotiation(self, request, force=False):
-        return super().perform_content_negotiation(request, force=True)
-
-
-class _AudioTextView(_MediaView):
+class _AudioTextView(RelayView):
     parser_classes = [MultiPartParser]
     task = TRANSCRIBE
 
@@ -57,7 +50,7 @@ class TranslationsView(_AudioTextView):
         return await super().post(request)
 
 
-class SpeechView(_MediaView):
+class SpeechView(RelayView):
     endpoint = "audio.speech"
 
     @speech_schema

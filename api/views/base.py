@@ -9,6 +9,7 @@ from adrf.views import APIView
 from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.response import Response
 from rest_framework.utils.encoders import JSONEncoder
 
@@ -30,10 +31,20 @@ from quotas.client_identity import client_group, client_ip
 from quotas.token_estimate import TEXT_GENERATION_PATHS, Estimate, from_body, with_history
 
 
+class AcceptAnyAnswer(DefaultContentNegotiation):
+    """The answer is JSON (or an event stream) whatever `Accept` asks for, as OpenAI's and
+    Anthropic's APIs do: DRF's negotiation refused `Accept: text/event-stream` on a streamed chat
+    with a 406. Request bodies are still parsed by their Content-Type."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
 class RelayView(APIView):
     """Each request gets `self.call`, a CallContext the service fills in and hooks read at the end."""
 
     endpoint = ""
+    content_negotiation_class = AcceptAnyAnswer
     async def async_dispatch(self, request, *args, **kwargs):
         # adrf runs `initial()` through sync_to_async, i.e. on Django's one shared thread, which
         # serialises all requests. Ours has no sync auth, permission or throttle hooks, so it is

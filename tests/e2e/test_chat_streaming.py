@@ -61,6 +61,25 @@ def test_every_chunk_validates_and_usage_comes_last_when_asked(relay, sim):
     assert chunks[-2]["choices"][0]["finish_reason"] == "stop"
 
 
+@pytest.mark.parametrize("accept", ["text/event-stream", "text/plain", "application/xml"])
+def test_any_accept_header_gets_the_answer_as_openai_gives_it(relay, sim, accept):
+    """OpenAI answers whatever `Accept` says; the relay answered a 406 to `text/event-stream`."""
+    sim.script({"text": "Hi there"})
+    headers = {"Authorization": f"Bearer {TEST_KEY}", "Accept": accept}
+    body = {"model": "gpt-4o-mini", "messages": [{"role": "user", "content": "hi"}]}
+    with httpx.stream("POST", f"{relay.url}/v1/chat/completions", json={**body, "stream": True},
+                      headers=headers, timeout=30) as response:
+        assert response.status_code == 200, response.read()
+        assert response.headers["content-type"].startswith("text/event-stream")
+        assert "data: [DONE]" in response.read().decode()
+    sim.script({"text": "Hi there"})
+    whole = httpx.post(f"{relay.url}/v1/chat/completions", json=body, headers=headers, timeout=30)
+    assert whole.status_code == 200 and whole.headers["content-type"] == "application/json"
+    assert whole.json()["choices"][0]["message"]["content"] == "Hi there"
+    unknown = httpx.get(f"{relay.url}/v1/no-such-thing", headers=headers, timeout=30)
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "unknown_url"
+
+
 def test_a_duplicate_final_content_event_is_dropped(client, sim):
     sim.script({"text": REPLY, "duplicate_final": True})
     stream = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "x"}], stream=True)
