@@ -61,7 +61,45 @@ class SSEDecoder:
         self._event = ""
         self._data: list[bytes] = []
 
-    def feed(self, chunk: bytes) -> Iterator[SSEEvent]:
+    def feed(self, chunk: bytes) -> list[SSEEvent]:
+        """The events this chunk completes, in order."""
+        if self._skip_lf or b"\r" in chunk:
+            return list(self._feed_any(chunk))
+        # Only LF line ends (1min.ai's usual framing): the lines are split out in C and read here
+        # in one loop; a short answer's two dozen events cost a third of what the general path
+        # below does.
+        lines = chunk.split(b"\n")
+        if self._partial:
+            lines[0] = b"".join([*self._partial, lines[0]])
+            self._partial = []
+        rest = lines.pop()  # after the last line end: the start of a line still to come
+        if rest:
+            self._partial.append(rest)
+        events: list[SSEEvent] = []
+        name, data = self._event, self._data
+        for line in lines:
+            if not line:
+                if data or name:
+                    events.append(SSEEvent(name or "message", b"\n".join(data)))
+                    name, data = "", []
+                continue
+            colon = line.find(b":")
+            if colon == 0:
+                continue  # a comment
+            if colon < 0:
+                field_name, value = line, b""
+            else:
+                field_name = line[:colon]
+                value = line[colon + 2:] if line[colon + 1:colon + 2] == b" " else line[colon + 1:]
+            if field_name == b"data":
+                data.append(value)
+            elif field_name == b"event":
+                name = value.decode("utf-8", errors="replace")
+        self._event, self._data = name, data
+        return events
+
+    def _feed_any(self, chunk: bytes) -> Iterator[SSEEvent]:
+        """Any mix of CR, LF and CRLF line ends, a CRLF possibly split between chunks."""
         if self._skip_lf and chunk:
             self._skip_lf = False
             if chunk[:1] == b"\n":

@@ -7,6 +7,7 @@ from typing import Any, AsyncIterator, TypeVar
 
 from django.conf import settings
 
+from api import large_json
 from api.media import image_inputs
 from api.upstream import onemin_client
 
@@ -163,139 +164,131 @@ def _stream_error(message: str) -> RelayError:
 class TextStream:
     """An open upstream answer: iterate `deltas()`, read `metadata` after, always `aclose()`."""
 
-    def __init__(self, upstream: onemin_client.UpstreamStream, events: AsyncIterator[SSEEvent], first: SSEEvent) -> None:
+    def __init__(self, upstream: onemin_client.UpstreamStream, reads: AsyncIterator[list[SSEEvent]],
+                 first: list[SSEEvent]) -> None:
         self._upstream = upstream
-        self._events = events
-        self._first: SSEEvent | None = first
+        self._reads = reads
+        self._first: list[SSEEvent] | None = first
         self.metadata: dict[str, Any] = {}
         self.degraded = False
         self.strip_progress = False  # web search on: drop 1min.ai's progress lines
 
-    async def _all_events(self) -> AsyncIterator[SSEEvent]:
+    async def _all_reads(self) -> AsyncIterator[list[SSEEvent]]:
         if self._first is not None:
             first, self._first = self._first, None
             yield first
-        async for event in self._events:
-            yield event
+        async for events in self._reads:
+            yield events
 
     async def deltas(self) -> AsyncIterator[str]:
         """The answer's text in order, one piece per read from 1min.ai: the pieces of all the events
         that arrived together are joined, so the client gets one frame (one write) for them instead
         of one per event, and never later. An upstream error event, or an end without `done` or a
         result, raises UpstreamError after the text already received."""
-        pieces = self._upstream_deltas()
         progress = ProgressFilter() if self.strip_progress else None
-        waiting: list[str] = []
-        try:
-            async for piece in pieces:
-                if piece is not _READ_ENDS:
-                    kept = progress.feed(piece) if progress else piece
-                    if kept:
-                        waiting.append(kept)
-                    continue
-                if waiting:
-                    yield "".join(waiting)
-                    waiting.clear()
-        except Exception:
-            if waiting:  # the text that came before a failure still goes out, then the failure
-                yield "".join(waiting)
-            raise
-        else:
-            tail = progress.flush() if progress else ""
-            if tail:
-                waiting.append(tail)
-            if waiting:
-                yield "".join(waiting)
-        finally:
-            await pieces.aclose()
+        async with aclosing(self._upstream_pieces()) as reads:
+            async for pieces in reads:
+                if progress is not None:
+                    pieces = [kept for kept in map(progress.feed, pieces) if kept]
+                if pieces:
+                    yield pieces[0] if len(pieces) == 1 else "".join(pieces)
+        tail = progress.flush() if progress else ""
+        if tail:
+            yield tail
 
-    async def _upstream_deltas(self) -> AsyncIterator[str | object]:
-        """Each event's text, and _READ_ENDS after the events of each read from 1min.ai."""
+    async def _upstream_pieces(self) -> AsyncIterator[list[str]]:
+        """The text of each read's events (a list per read from 1min.ai). What came before an
+        error event or the end of the answer is yielded first, then the error is raised."""
         text = ""
         held: str | None = None  # a content event equal to all text so far: maybe a duplicate
         # Closed here, not left to the loop's finaliser (a self-pipe write and a callback per stream).
-        async with aclosing(self._all_events()) as events:
-            async for event in events:
-                if event is _READ_END:
-                    yield _READ_ENDS
-                elif event.event == "content":
-                    payload = event.json()
-                    delta = payload.get("content") if isinstance(payload, dict) else None
-                    if not isinstance(delta, str) or delta == "":
-                        continue
-                    if held is not None:
-                        text += held
-                        piece, held = held, None
-                        yield piece
-                    if text and delta == text:
-                        held = delta
-                        continue
-                    text += delta
-                    yield delta
-                elif event.event == "result":
-                    record = tr.record_of(event.json())
-                    self.metadata = tr.metadata_of(record)
-                    if held is not None and tr.text_of(record) == text + held:
-                        # The full text proves the repeat was real content, not a duplicate.
-                        text += held
-                        piece, held = held, None
-                        yield piece
-                elif event.event == "done":
-                    return
-                elif event.event == "error":
-                    message = tr.stream_error_message(event.json() or event.data)
-                    raise UpstreamError(f"1min.ai failed during the stream: {message}")
+        async with aclosing(self._all_reads()) as reads:
+            async for events in reads:
+                pieces: list[str] = []
+                for event in events:
+                    kind = event.event
+                    if kind == "content":
+                        payload = event.json()
+                        delta = payload.get("content") if isinstance(payload, dict) else None
+                        if not isinstance(delta, str) or delta == "":
+                            continue
+                        if held is not None:
+                            text += held
+                            pieces.append(held)
+                            held = None
+                        if text and delta == text:
+                            held = delta
+                            continue
+                        text += delta
+                        pieces.append(delta)
+                    elif kind == "result":
+                        record = tr.record_of(event.json())
+                        self.metadata = tr.metadata_of(record)
+                        if held is not None and tr.text_of(record) == text + held:
+                            # The full text proves the repeat was real content, not a duplicate.
+                            text += held
+                            pieces.append(held)
+                            held = None
+                    elif kind == "done":
+                        if pieces:
+                            yield pieces
+                        return
+                    elif kind == "error":
+                        if pieces:
+                            yield pieces
+                        message = tr.stream_error_message(event.json() or event.data)
+                        raise UpstreamError(f"1min.ai failed during the stream: {message}")
+                if pieces:
+                    yield pieces
         if not self.metadata:
             raise UpstreamError("The connection to 1min.ai ended before the answer was complete.")
 
     async def aclose(self) -> None:
-        await self._events.aclose()
+        await self._reads.aclose()
         await self._upstream.aclose()
 
 
-async def _checked(event: SSEEvent) -> SSEEvent:
+async def _checked(events: list[SSEEvent]) -> list[SSEEvent]:
     # Skipping an unreadable content event would silently drop part of the answer. Decoded here,
     # once (off the loop when large: the result event echoes the whole prompt).
-    if event.event in ("content", "result") and await event.json_async() is None:
-        raise UpstreamError("1min.ai sent a stream event that is not JSON.")
-    return event
+    for event in events:
+        if event.event in ("content", "result"):
+            parsed = await event.json_async() if len(event.raw) > large_json.LARGE_BYTES else event.json()
+            if parsed is None:
+                raise UpstreamError("1min.ai sent a stream event that is not JSON.")
+    return events
 
 
-# Marks the end of the events decoded from one read (one network chunk) of the upstream stream.
-_READ_END = SSEEvent("", b"")
-_READ_ENDS = object()  # the same mark among the text pieces
-
-
-async def _events(upstream: onemin_client.UpstreamStream) -> AsyncIterator[SSEEvent]:
-    """The upstream's events, with _READ_END after those of each chunk read."""
+async def _reads(upstream: onemin_client.UpstreamStream) -> AsyncIterator[list[SSEEvent]]:
+    """The upstream's events, a list per chunk read (so the text that arrived together goes out
+    together, and an event costs no async step of its own); reads that complete none are skipped."""
     decoder = SSEDecoder()
     async with aclosing(upstream.chunks()) as chunks:
         async for chunk in chunks:
-            for event in decoder.feed(chunk):
-                yield await _checked(event)
-            yield _READ_END
-    for event in decoder.close():
-        yield await _checked(event)
+            events = decoder.feed(chunk)
+            if events:
+                yield await _checked(events)
+    events = list(decoder.close())
+    if events:
+        yield await _checked(events)
 
 
 async def _open(body: dict[str, Any], upstream_key: UpstreamKey) -> TextStream:
     """Open the upstream stream and read up to its first event, so a failure can still be a status."""
     url = f"{settings.ONE_MIN_CHAT_API_URL}?isStreaming=true"
     upstream = await onemin_client.open_stream(url, upstream_key, body)
-    events = _events(upstream)
+    reads = _reads(upstream)
     try:
-        first = await anext(events, None)
-        while first is _READ_END:
-            first = await anext(events, None)
-        if first is not None and first.event == "error":
-            raise _stream_error(tr.stream_error_message(first.json() or first.data))
+        first = await anext(reads, None)
+        if first is not None and first[0].event == "error":
+            raise _stream_error(tr.stream_error_message(first[0].json() or first[0].data))
         if first is None:
             raise UpstreamError("1min.ai closed the stream before sending anything.")
     except BaseException:
-        await events.aclose()
+        await reads.aclose()
         await upstream.aclose()
         raise
-    return TextStream(upstream, events, first)
+    return TextStream(upstream, reads, first)
 
 
 async def open_stream(prepared: Prepared, upstream_key: UpstreamKey) -> TextStream:

@@ -63,3 +63,18 @@ def test_a_megabytes_long_event_is_decoded_whole_in_any_chunks():
     events = [e for i in range(0, len(line), 16_384) for e in decoder.feed(line[i:i + 16_384])]
     assert len(events) == 1 and len(events[0].raw) > 5_000_000
     assert asyncio.run(events[0].json_async()) == {"aiRecord": {"promptObject": {"prompt": prompt}}}
+
+
+@pytest.mark.parametrize("size", [1, 3, 7, 20])
+def test_lf_and_crlf_chunks_mixed_in_one_stream_decode_alike(size):
+    """LF-only chunks take a faster path than chunks with CR: a stream switching between them
+    (a CRLF split across chunks included) still decodes to the same events."""
+    mixed = STREAM[:60] + STREAM[60:120].replace(b"\n", b"\r\n") + STREAM[120:]
+    chunks = [mixed[i : i + size] for i in range(0, len(mixed), size)]
+    assert _decode(chunks) == EXPECTED
+
+
+def test_fields_without_a_space_or_a_value_and_unknown_fields():
+    raw = b'event:content\ndata:{"content":"a"}\nid: 7\nretry\n\n'
+    assert _decode([raw]) == [("content", {"content": "a"})]
+    assert _decode([raw[:9], raw[9:]]) == [("content", {"content": "a"})]
