@@ -7,7 +7,6 @@ from django.utils import timezone
 
 from api.models import StoredResponse
 from api.services import response_store
-from api.upstream import onemin_client
 from core.identity import fingerprint
 from tests.conftest import TEST_KEY
 
@@ -15,13 +14,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def relay(sim, settings, monkeypatch):
-    """The relay's views driven in this process against the simulator; every history read counted."""
-    settings.ONE_MIN_CHAT_API_URL = f"{sim.url}/api/chat-with-ai"
-    settings.ONE_MIN_API_URL = f"{sim.url}/api/features"
-    settings.ONE_MIN_MODELS_API_URL = f"{sim.url}/models"
-    settings.ONE_MIN_CONVERSATION_API_URL = f"{sim.url}/api/conversations"
-    settings.LIVE_VIEW = settings.USAGE_ENABLED = False
+def counted_reads(in_process, monkeypatch):
+    """The relay's views in this process, every read of a stored history counted."""
     reads: list[tuple[str, str]] = []
     read = response_store.history
 
@@ -30,9 +24,7 @@ def relay(sim, settings, monkeypatch):
         return await read(previous_response_id, key_fingerprint)
 
     monkeypatch.setattr(response_store, "history", counted)
-    onemin_client._client = None  # each request runs on its own event loop here
-    yield Client(headers={"authorization": f"Bearer {TEST_KEY}"}), reads
-    onemin_client._client = None
+    return in_process, reads
 
 
 def stored_turn(response_id: str) -> None:
@@ -49,8 +41,8 @@ def post(client: Client, body: dict):
     return client.post("/v1/responses", body, content_type="application/json")
 
 
-def test_a_continued_response_reads_its_history_once(relay):
-    client, reads = relay
+def test_a_continued_response_reads_its_history_once(counted_reads):
+    client, reads = counted_reads
     stored_turn("resp_earlier")
     answer = post(client, {"model": "gpt-4o-mini", "input": "What is my name?", "previous_response_id": "resp_earlier"})
     assert answer.status_code == 200, answer.content
@@ -58,8 +50,8 @@ def test_a_continued_response_reads_its_history_once(relay):
     assert reads == [("resp_earlier", fingerprint(TEST_KEY))]  # by admission, for the reservation; reused
 
 
-def test_an_unknown_previous_response_is_still_a_404(relay):
-    client, _ = relay
+def test_an_unknown_previous_response_is_still_a_404(counted_reads):
+    client, _ = counted_reads
     answer = post(client, {"model": "gpt-4o-mini", "input": "hi", "previous_response_id": "resp_missing"})
     assert answer.status_code == 404
     assert answer.json()["error"]["code"] == "previous_response_not_found"
