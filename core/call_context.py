@@ -38,6 +38,9 @@ class CallContext:
     requested_model: str | None = None  # the model the body names, `:online` removed (before default and alias)
     reserved_prompt_tokens: int = 0  # the prompt as the reservation counts it (quotas.token_estimate)
     counted_messages: PromptCount | None = None  # the body's chat `messages`, counted alone
+    # The stored conversation `previous_response_id` continues (api.services.response_store.History,
+    # typed loosely: core does not import api), read for the reservation and reused by the service.
+    previous_history: Any = None
 
     def note_usage(self, prompt_tokens: int, completion_tokens: int, credits: int | None = None) -> None:
         self.prompt_tokens, self.completion_tokens = prompt_tokens, completion_tokens

@@ -79,6 +79,12 @@ def from_body(body: Any, generates_text: bool = False) -> Estimate:
     return Estimate(model, prompt, _cap(body), generates_text, counted)
 
 
+def model_only(body: Any) -> Estimate:
+    """A request that sends no prompt to be answered (Anthropic's count_tokens): the model it names,
+    for the allowed-models check, and no tokens to reserve, so its body is not tokenized here."""
+    return Estimate(_model(body) if isinstance(body, dict) else None)
+
+
 # --- what reaches the upstream prompt besides the messages' text ------------------------------
 # Read by field name for every endpoint's body (chat, responses, Anthropic messages): a reservation
 # short of the real prompt lets one call overshoot a token limit or budget.

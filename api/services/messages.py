@@ -257,8 +257,8 @@ async def _tool_frames(
 
 def _count(request: MessagesRequest) -> int:
     # The conversation as the model would get it (tool instructions included), counted the way
-    # usage is counted when 1min.ai reports no tokens. Admission counted this body too, but for
-    # its reservation, as sent (system as bare text, tools as JSON): other text, so not reused.
+    # usage is counted when 1min.ai reports no tokens. Its only count: admission reserves no
+    # tokens for count_tokens (api.views.messages.CountTokensView.estimate).
     messages = tool_prompt.conversation(chat_messages(request), _spec(request))
     return token_counting.count_messages(messages, request.upstream_model)
 

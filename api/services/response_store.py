@@ -22,6 +22,9 @@ class History:
 
     items: list[dict[str, Any]]
     root_id: str | None = None
+    # Which response was read, for which key: a later step of the call reuses it only for the same.
+    response_id: str | None = None
+    key_fingerprint: str | None = None
 
 
 def _oldest_kept() -> dt.datetime:
@@ -51,20 +54,30 @@ async def delete(response_id: str, key_fingerprint: str) -> None:
         raise _not_found(response_id)
 
 
-async def history_items_for(body: Any, key_fingerprint: str | None) -> list[dict[str, Any]]:
-    """The stored items a request's `previous_response_id` puts in front of its prompt, for the
-    token reservation; nothing when there is none, it is unknown (the service answers 404) or the
+async def history_for_reservation(body: Any, key_fingerprint: str | None) -> History | None:
+    """The stored conversation a request's `previous_response_id` puts in front of its prompt, for
+    the token reservation; None when there is none, it is unknown (the service answers 404) or the
     database fails (the service meets and reports the same failure)."""
     previous = body.get("previous_response_id") if isinstance(body, dict) else None
     if not isinstance(previous, str) or not previous or not key_fingerprint:
-        return []
+        return None
     try:
-        return (await history(previous, key_fingerprint)).items
+        return await history(previous, key_fingerprint)
     except NotFound:
-        return []
+        return None
     except Exception:  # noqa: BLE001
         logger.warning("could not read the history of a previous response for its reservation", exc_info=True)
-        return []
+        return None
+
+
+async def history_once(kept: History | None, previous_response_id: str, key_fingerprint: str) -> History:
+    """`kept` (what admission read for the reservation) when it is this response's for this key,
+    else `history()` read now: a call reads its history once, and a read admission could not make
+    is made again here, so its 404 or database error reaches the client."""
+    if (isinstance(kept, History) and kept.response_id == previous_response_id
+            and kept.key_fingerprint == key_fingerprint):
+        return kept
+    return await history(previous_response_id, key_fingerprint)
 
 
 async def history(previous_response_id: str, key_fingerprint: str) -> History:
@@ -93,7 +106,7 @@ async def history(previous_response_id: str, key_fingerprint: str) -> History:
     for turn in reversed(turns):
         items.extend(turn.input_items)
         items.extend(turn.response.get("output") or [])
-    return History(items, last.root_id)
+    return History(items, last.root_id, previous_response_id, key_fingerprint)
 
 
 async def save(

@@ -65,7 +65,7 @@ async def _turn(request: ResponsesRequest, upstream_key: UpstreamKey, call: Call
     key_fingerprint = call.key_fingerprint or fingerprint(upstream_key.secret)
     history = response_store.History([])
     if request.previous_response_id:
-        history = await response_store.history(request.previous_response_id, key_fingerprint)
+        history = await response_store.history_once(call.previous_history, request.previous_response_id, key_fingerprint)
     fmt = request.text_format
     guidance = tr.guidance(request.reasoning["effort"], request.verbosity, so.prompt_instructions(fmt))
     messages = tr.conversation(request.instructions, guidance, tr.items_to_messages(history.items), request.messages)

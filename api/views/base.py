@@ -106,14 +106,15 @@ class RelayView(APIView):
         if key and request.method in ("POST", "PUT", "PATCH") and _is_json(request):
             try:
                 estimate = await _estimate(self, request)
-                estimate = with_history(estimate, await response_store.history_items_for(request.data, self.call.key_fingerprint))
+                history = await response_store.history_for_reservation(request.data, self.call.key_fingerprint)
+                estimate = with_history(estimate, history.items if history is not None else [])
             except Exception as error:  # noqa: BLE001 - DRF forgets a parse error once raised
                 parse_error = error
             else:
                 # Kept for later steps, which then neither read the model nor count the messages again.
                 call = self.call
                 call.requested_model, call.reserved_prompt_tokens = estimate.model, estimate.prompt_tokens
-                call.counted_messages = estimate.counted_messages
+                call.counted_messages, call.previous_history = estimate.counted_messages, history
                 estimate = await _model_to_run(estimate, request.path)
         if estimate.model and not self.call.model:
             self.call.model = estimate.model  # so a refusal (429, 403, 413) is recorded with its model

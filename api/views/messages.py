@@ -11,7 +11,7 @@ from api.openapi.anthropic import count_tokens_schema, messages_schema
 from api.request_schemas.anthropic import parse_messages_request
 from api.services import messages as messages_service
 from api.views.base import RelayView, json_response
-from quotas.token_estimate import Estimate
+from quotas.token_estimate import Estimate, model_only
 
 MISSING_KEY = (
     "x-api-key header is required. Send your key as `x-api-key: KEY` (or `Authorization: Bearer KEY`): "
@@ -69,6 +69,11 @@ class MessagesView(AnthropicView):
 
 class CountTokensView(AnthropicView):
     endpoint = "messages.count_tokens"
+
+    def estimate(self, request) -> Estimate:
+        # Counting generates nothing: the call counts against the request limit and reserves no
+        # tokens, so its conversation is tokenized once, by the service, for the answer.
+        return model_only(request.data)
 
     @count_tokens_schema
     async def post(self, request):

@@ -72,3 +72,25 @@ def test_a_chain_with_a_deleted_link_continues_from_what_is_kept():
     async_to_sync(response_store.delete)("resp_2", "fp-1")
     history = async_to_sync(response_store.history)("resp_3", "fp-1")
     assert [item["content"][0]["text"] for item in history.items] == ["asked resp_3", "answered resp_3"]
+
+
+def test_a_history_read_before_is_reused_only_for_the_same_response_and_key():
+    stored("resp_1", 0.2)
+    stored("resp_2", 0.1, previous="resp_1", root="resp_1")
+    kept = async_to_sync(response_store.history)("resp_2", "fp-1")
+    assert async_to_sync(response_store.history_once)(kept, "resp_2", "fp-1") is kept
+    again = async_to_sync(response_store.history_once)(kept, "resp_1", "fp-1")  # another response: read
+    assert again is not kept and len(again.items) == 2
+    with pytest.raises(NotFound):  # another key's read is not this key's to use
+        async_to_sync(response_store.history_once)(kept, "resp_2", "fp-other")
+    assert len(async_to_sync(response_store.history_once)(None, "resp_2", "fp-1").items) == 4
+
+
+def test_a_reservation_reads_no_history_it_cannot_use():
+    stored("resp_1", 0.1)
+    read = async_to_sync(response_store.history_for_reservation)
+    assert read({"previous_response_id": "resp_1"}, "fp-1").response_id == "resp_1"
+    assert read({"previous_response_id": "resp_1"}, "fp-other") is None  # the service answers the 404
+    assert read({"previous_response_id": "resp_1"}, None) is None
+    assert read({"input": "hi"}, "fp-1") is None
+    assert read(["not", "a", "dict"], "fp-1") is None
