@@ -122,3 +122,29 @@ def test_a_huge_message_is_scrubbed_only_as_far_as_a_client_can_see():
     assert error.message.startswith("1min.ai rejected the request: see [redacted] yyy")
     assert len(error.message) < redaction.MAX_MESSAGE_CHARS + 100
 
+
+def test_the_seam_reads_an_error_body_over_a_megabyte_on_a_worker_thread_and_a_small_one_inline(monkeypatch):
+    import asyncio
+    import threading
+
+    import httpx
+
+    from api import large_json
+    from api.upstream import onemin_client
+
+    threads: list[int] = []
+    original = onemin_client.upstream_error
+
+    def recorded(*args):
+        threads.append(threading.get_ident())
+        return original(*args)
+    monkeypatch.setattr(onemin_client, "upstream_error", recorded)
+    big = _with_echo(BUSY, 2 * large_json.LARGE_BYTES)
+
+    async def mapped(body: bytes):
+        error = await onemin_client._error_for(httpx.Response(400, content=body), body)
+        return error.message, threads.pop() == threading.get_ident()  # True: on the loop's thread
+
+    small, large = asyncio.run(mapped(BUSY.encode())), asyncio.run(mapped(big))
+    assert small[1] is True and large[1] is False
+    assert small[0] == large[0] and "The size does not match the allowed size." in large[0]
