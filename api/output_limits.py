@@ -126,10 +126,13 @@ class OutputLimiter:
         left = max_tokens - self._head_tokens
         tail = "".join(self._tail) + text
         split = token_counting.split_point(tail)
-        head = token_counting.count_exact(tail[:split], self.model, left) if split else 0
-        rest = token_counting.count_exact(tail[split:], self.model, left - head) if head <= left else 0
-        if head + rest > left:
-            allowed = token_counting.truncate_to_tokens(tail, left, self.model)
+        # Counted in two parts (the split point is a token boundary): the first is the new head's.
+        head, allowed = token_counting.fit_tokens(tail[:split], left, self.model)
+        rest = 0
+        if head <= left:
+            rest, kept = token_counting.fit_tokens(tail[split:], left - head, self.model)
+            allowed = tail[:split] + kept
+        if len(allowed) < len(tail):
             self.finish_reason = "length"
             self._pending = ""
             return allowed[len(tail) - len(text):]

@@ -154,24 +154,11 @@ def _exact_pieces(text: str) -> Iterable[str]:
         yield text[start:]
 
 
-def count_exact(text: str, model: str = "", limit: int | None = None) -> int:
-    """len(encode(text)) exactly (count_text may differ by a token where it cuts a long text), in
-    pieces; with a `limit`, it stops reading once the count passes it and returns a number over it."""
-    try:
-        encoding = get_encoding(encoding_name_for(model))
-        total = 0
-        for piece in _exact_pieces(text):
-            total += len(encoding.encode(piece, disallowed_special=()))
-            if limit is not None and total > limit:
-                break
-        return total
-    except Exception:  # noqa: BLE001 - a tokenizer failure must never fail a request
-        return estimate_tokens(text)
-
-
-def truncate_to_tokens(text: str, limit: int, model: str = "") -> str:
-    """The longest prefix of `text` with at most `limit` tokens (the prefix the first `limit` tokens of
-    the whole text decode to), read a piece at a time up to the piece where the limit falls."""
+def fit_tokens(text: str, limit: int, model: str = "") -> tuple[int, str]:
+    """(tokens, text) when `text` has at most `limit` tokens, counted exactly (count_text may differ
+    by a token where it cuts a long text); otherwise (a number over `limit`, the prefix the first
+    `limit` tokens of the whole text decode to). Read a piece at a time, up to the piece where the
+    limit falls."""
     try:
         encoding = get_encoding(encoding_name_for(model))
         used, start = 0, 0
@@ -180,11 +167,17 @@ def truncate_to_tokens(text: str, limit: int, model: str = "") -> str:
             if used + len(tokens) > limit:
                 # A token prefix may end inside a multi-byte character; drop the partial bytes.
                 kept = encoding.decode_bytes(tokens[:limit - used]).decode("utf-8", errors="ignore")
-                return text[:start] + kept
+                return used + len(tokens), text[:start] + kept
             used, start = used + len(tokens), start + len(piece)
-        return text
-    except Exception:  # noqa: BLE001
-        return text[: limit * 4]
+        return used, text
+    except Exception:  # noqa: BLE001 - a tokenizer failure must never fail a request
+        estimate = estimate_tokens(text)
+        return estimate, text if estimate <= limit else text[: limit * 4]
+
+
+def truncate_to_tokens(text: str, limit: int, model: str = "") -> str:
+    """The longest prefix of `text` with at most `limit` tokens."""
+    return fit_tokens(text, limit, model)[1]
 
 
 def _content_text(content: Any) -> Iterable[str]:

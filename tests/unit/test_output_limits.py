@@ -188,12 +188,12 @@ def test_long_counts_run_off_the_event_loop_and_short_ones_inline(monkeypatch):
 
     monkeypatch.setattr(token_counting, "OFF_LOOP_CHARS", 100)
     threads: list[int] = []
-    original = token_counting.count_exact
+    original = token_counting.fit_tokens
 
     def recorded(*args, **kwargs):
         threads.append(threading.get_ident())
         return original(*args, **kwargs)
-    monkeypatch.setattr(token_counting, "count_exact", recorded)
+    monkeypatch.setattr(token_counting, "fit_tokens", recorded)
     loop_thread = threading.get_ident()  # asyncio.run runs the loop on this thread
     long_text = "one two three four five " * 10
 

@@ -126,8 +126,8 @@ def test_long_texts_are_counted_and_cut_exactly_in_pieces(model):
     prose = "".join(rng.choice(["the", "it's", "中文", "。", "12345", "...", "\n\n", "  "]) + rng.choice(["", " ", ","]) for _ in range(30_000))
     for text in [prose, "".join(rng.choice("0123456789") for _ in range(80_000)), "x" * 40_000 + " y" + "." * 40_000]:
         whole = encoding.encode(text, disallowed_special=())
-        assert tc.count_exact(text, model) == len(whole)
-        assert tc.count_exact(text, model, limit=10) > 10
-        for limit in (0, 1, 777, len(whole) // 2, len(whole) - 1, len(whole)):
-            expected = encoding.decode_bytes(whole[:limit]).decode("utf-8", errors="ignore") if limit < len(whole) else text
-            assert tc.truncate_to_tokens(text, limit, model) == expected
+        assert tc.fit_tokens(text, len(whole), model) == (len(whole), text)
+        for limit in (0, 1, 777, len(whole) // 2, len(whole) - 1):
+            tokens, prefix = tc.fit_tokens(text, limit, model)
+            assert tokens > limit and prefix == encoding.decode_bytes(whole[:limit]).decode("utf-8", errors="ignore")
+            assert tc.truncate_to_tokens(text, limit, model) == prefix
