@@ -4,7 +4,7 @@ import random
 import pytest
 
 from core import token_counting
-from api.output_limits import OutputLimiter, limit_text, limit_text_async
+from api.output_limits import OutputLimiter, limit_text
 
 
 @pytest.mark.parametrize(
@@ -185,6 +185,8 @@ def test_a_long_answer_without_split_points_is_recounted_a_logarithmic_number_of
 def test_long_counts_run_off_the_event_loop_and_short_ones_inline(monkeypatch):
     import asyncio
     import threading
+
+    from api.output_limits import limit_text_async
 
     monkeypatch.setattr(token_counting, "OFF_LOOP_CHARS", 100)
     threads: list[int] = []
