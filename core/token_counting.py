@@ -6,6 +6,7 @@ import base64
 import gzip
 import hashlib
 import math
+import re
 import threading
 from dataclasses import dataclass, field
 from importlib import resources
@@ -119,17 +120,64 @@ def count_text(text: str, model: str = "") -> int:
         return estimate_tokens(text)
 
 
-def truncate_to_tokens(text: str, limit: int, model: str = "") -> str:
-    """The longest prefix of `text` with at most `limit` tokens."""
+# Where a text can be cut so that its tokens are the tokens of its two halves, whatever follows: after
+# a letter or digit, before whitespace or a punctuation mark other than the apostrophe ("it's" is one
+# piece); and in a run of digits, every third digit from the run's start. Both encodings' patterns
+# end a run of letters or digits at such a mark and begin the next piece there, they take digits
+# three at a time, and BPE merges bytes only within a piece.
+_SPLIT_BEFORE = r"[\s!-&(-/:-@\[-`{-~\u3001\u3002\uff01\uff0c\uff1a\uff1b\uff1f]"
+_SPLIT = rf"[^\W_](?={_SPLIT_BEFORE})|(?<![^\W_])(?:\d{{3}})+"
+_LAST_SPLIT = re.compile(rf"(?s:.*)(?:{_SPLIT})")
+_NEXT_SPLIT = re.compile(_SPLIT)
+
+
+def split_point(text: str) -> int:
+    """The last place in `text` where the tokenizer splits it whatever comes after; 0 if none.
+    `text` must begin where the tokenizer splits (the start of a text, or a split point)."""
+    found = _LAST_SPLIT.match(text)
+    return found.end() if found else 0
+
+
+def _exact_pieces(text: str) -> Iterable[str]:
+    """`text` in pieces of about CHUNK_CHARS (longer where no split point comes sooner), cut only at
+    split points: their tokens, end to end, are the tokens of the whole."""
+    start, length = 0, len(text)
+    while length - start > CHUNK_CHARS:
+        # The window is a copy, so that a run of digits is counted in threes from its start.
+        end = start + split_point(text[start:start + CHUNK_CHARS + 1])
+        if end == start:
+            following = _NEXT_SPLIT.search(text, start + CHUNK_CHARS)
+            end = following.end() if following else length
+        yield text[start:end]
+        start = end
+    if start < length:
+        yield text[start:]
+
+
+def fit_tokens(text: str, limit: int, model: str = "") -> tuple[int, str]:
+    """(tokens, text) when `text` has at most `limit` tokens, counted exactly (count_text may differ
+    by a token where it cuts a long text); otherwise (a number over `limit`, the prefix the first
+    `limit` tokens of the whole text decode to). Read a piece at a time, up to the piece where the
+    limit falls."""
     try:
         encoding = get_encoding(encoding_name_for(model))
-        tokens = encoding.encode(text, disallowed_special=())
-        if len(tokens) <= limit:
-            return text
-        # Decoding a token prefix may end inside a multi-byte character; drop the partial bytes.
-        return encoding.decode_bytes(tokens[:limit]).decode("utf-8", errors="ignore")
-    except Exception:  # noqa: BLE001
-        return text[: limit * 4]
+        used, start = 0, 0
+        for piece in _exact_pieces(text):
+            tokens = encoding.encode(piece, disallowed_special=())
+            if used + len(tokens) > limit:
+                # A token prefix may end inside a multi-byte character; drop the partial bytes.
+                kept = encoding.decode_bytes(tokens[:limit - used]).decode("utf-8", errors="ignore")
+                return used + len(tokens), text[:start] + kept
+            used, start = used + len(tokens), start + len(piece)
+        return used, text
+    except Exception:  # noqa: BLE001 - a tokenizer failure must never fail a request
+        estimate = estimate_tokens(text)
+        return estimate, text if estimate <= limit else text[: limit * 4]
+
+
+def truncate_to_tokens(text: str, limit: int, model: str = "") -> str:
+    """The longest prefix of `text` with at most `limit` tokens."""
+    return fit_tokens(text, limit, model)[1]
 
 
 def _content_text(content: Any) -> Iterable[str]:

@@ -12,7 +12,7 @@ from core import token_counting
 from core.call_context import CallContext
 from core.errors import RelayError, StructuredOutputFailed, ToolCallFailed
 from core.upstream_key import UpstreamKey
-from api.output_limits import OutputLimiter, limit_text
+from api.output_limits import OutputLimiter, limit_text_async
 from api.request_schemas.text import ChatRequest
 from api.services import structured_turn, tool_turn, unified_chat
 from api.services.unified_chat import Prepared, TextStream
@@ -69,7 +69,7 @@ async def _structured(request: ChatRequest, upstream_key: UpstreamKey,
     call.note_usage(outcome.input_tokens, outcome.output_tokens, outcome.credits)
     if outcome.text is None:
         raise StructuredOutputFailed(outcome.error or "")
-    limited, cut = limit_text(outcome.text, request.stop, request.max_tokens, request.upstream_model)
+    limited, cut = await limit_text_async(outcome.text, request.stop, request.max_tokens, request.upstream_model)
     output_tokens = await token_counting.count_text_async(limited, request.upstream_model) if cut else outcome.output_tokens
     if cut:
         call.note_usage(outcome.input_tokens, output_tokens, outcome.credits)
@@ -89,7 +89,7 @@ async def complete(request: ChatRequest, upstream_key: UpstreamKey, call: CallCo
     if spec is not None:
         return await _complete_with_tools(request, spec, prepared, upstream_key, call)
     answer = await unified_chat.ask(prepared, upstream_key)
-    limited, cut = limit_text(answer.text, request.stop, request.max_tokens, request.upstream_model)
+    limited, cut = await limit_text_async(answer.text, request.stop, request.max_tokens, request.upstream_model)
     reason = cut or tr.finish_reason(answer.metadata.get("finishReason"))
     usage = await _usage(answer.metadata, prepared, limited, request.upstream_model, exact=cut is None)
     call.note_usage(usage["prompt_tokens"], usage["completion_tokens"], unified_chat.credits_of(answer.metadata))
@@ -143,7 +143,7 @@ async def _complete_with_tools(
         body = tr.completion(completion_id, created, request.model, "", chat_tools.finish_reason(request.legacy_functions), usage)
         body["choices"][0]["message"] = chat_tools.calls_message(outcome.calls, outcome.text, request.legacy_functions)
     else:
-        limited, cut = limit_text(outcome.text, request.stop, request.max_tokens, request.upstream_model)
+        limited, cut = await limit_text_async(outcome.text, request.stop, request.max_tokens, request.upstream_model)
         output = outcome.output_tokens if cut is None else await _cut_output(outcome, limited, request.upstream_model)
         usage = tr.usage_object(outcome.input_tokens, output)
         body = tr.completion(completion_id, created, request.model, limited, cut or tr.finish_reason(outcome.finish_reason), usage)
@@ -205,12 +205,12 @@ async def _frames(
     try:
         yield data_frame(tr.chunk(completion_id, created, model, {"role": "assistant", "content": ""}, None, usage_wanted))
         async for delta in deltas:
-            out = limiter.feed(delta)
+            out = await limiter.feed_async(delta)
             if out:
                 yield content_frame(out)
             if limiter.done:
                 break
-        tail = limiter.flush()
+        tail = await limiter.flush_async()
         if tail:
             yield content_frame(tail)
         metadata = upstream.metadata
@@ -251,12 +251,12 @@ async def _tool_frames(
         calls = 0
         async for event in events:
             if isinstance(event, tool_turn.TextDelta):
-                out = "" if limiter.done else limiter.feed(event.text)
+                out = "" if limiter.done else await limiter.feed_async(event.text)
                 if out:
                     yield frame({"content": out})
                 continue
             if calls == 0:
-                tail = limiter.flush()
+                tail = await limiter.flush_async()
                 if tail:
                     yield frame({"content": tail})
             calls += 1
@@ -266,7 +266,7 @@ async def _tool_frames(
         if calls:
             reason, output = chat_tools.finish_reason(legacy), outcome.output_tokens
         else:
-            tail = limiter.flush()
+            tail = await limiter.flush_async()
             if tail:
                 yield frame({"content": tail})
             reason = limiter.finish_reason or tr.finish_reason(outcome.finish_reason)

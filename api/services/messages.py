@@ -76,7 +76,7 @@ async def create(request: MessagesRequest, upstream_key: UpstreamKey, call: Call
         return await _create_with_tools(request, prepared, upstream_key, call)
     answer = await unified_chat.ask(prepared, upstream_key)
     limiter = _limiter(request)
-    text = limiter.feed(answer.text) + limiter.flush()
+    text = await limiter.feed_async(answer.text) + await limiter.flush_async()
     reason = ar.stop_reason(limiter.finish_reason, answer.metadata.get("finishReason"), limiter.matched_stop)
     input_tokens, output_tokens = await unified_chat.token_usage(
         answer.metadata, prepared, text, request.upstream_model, exact=limiter.finish_reason is None
@@ -106,7 +106,7 @@ async def _create_with_tools(
         text, reason = outcome.text, "tool_use"
     else:
         limiter = _limiter(request)
-        text = limiter.feed(outcome.text) + limiter.flush()
+        text = await limiter.feed_async(outcome.text) + await limiter.flush_async()
         reason, sequence = ar.stop_reason(limiter.finish_reason, outcome.finish_reason, limiter.matched_stop), limiter.matched_stop
         if limiter.finish_reason is not None:
             output_tokens = await token_counting.count_text_async(text, request.upstream_model)
@@ -144,12 +144,12 @@ async def _frames(
         # Frames ready at the same moment go out in one write.
         yield _start(request, call) + _event(ar.block_start(0, ar.text_block(""))) + _event(ar.PING)
         async for delta in deltas:
-            out = limiter.feed(delta)
+            out = await limiter.feed_async(delta)
             if out:
                 yield _event(ar.text_delta(0, out))
             if limiter.done:
                 break
-        tail = limiter.flush()
+        tail = await limiter.flush_async()
         if tail:
             yield _event(ar.text_delta(0, tail))
         metadata = upstream.metadata
@@ -197,19 +197,19 @@ async def _tool_frames(
         frames = [_event(ar.block_start(index, block))]
         return frames + [_event(ar.PING)] if index == 0 else frames
 
-    def close_text() -> list[bytes]:
+    async def close_text() -> list[bytes]:
         nonlocal text_open
         if not text_open:
             return []
         text_open = False
-        tail = limiter.flush()
+        tail = await limiter.flush_async()
         return ([_event(ar.text_delta(index, tail))] if tail else []) + [_event(ar.block_stop(index))]
 
     try:
         yield _start(request, call)
         async for event in events:
             if isinstance(event, TextDelta):
-                out = limiter.feed(event.text)
+                out = await limiter.feed_async(event.text)
                 if out:
                     if not text_open:
                         for frame in opened(ar.text_block("")):
@@ -219,7 +219,7 @@ async def _tool_frames(
                 if limiter.done:
                     break  # a stop sequence or max_tokens ends the answer, calls after it too
             else:
-                for frame in close_text():
+                for frame in await close_text():
                     yield frame
                 index += 1
                 for i, piece in enumerate(ar.tool_use_events(index, _tool_block(event.call))):
@@ -227,7 +227,7 @@ async def _tool_frames(
                     if i == 0 and index == 0:
                         yield _event(ar.PING)
                 calls += 1
-        for frame in close_text():
+        for frame in await close_text():
             yield frame
         if index < 0:
             for frame in opened(ar.text_block("")) + [_event(ar.block_stop(0))]:

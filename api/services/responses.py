@@ -11,7 +11,7 @@ from core.call_context import CallContext
 from core.identity import fingerprint
 from core.errors import RelayError, ToolCallFailed
 from core.upstream_key import UpstreamKey
-from api.output_limits import OutputLimiter, limit_text
+from api.output_limits import OutputLimiter, limit_text_async
 from api.request_schemas.text import ItemListParams, ResponsesRequest
 from api.services import response_store, structured_turn, tool_turn, unified_chat
 from api.services.structured_turn import Outcome
@@ -121,7 +121,7 @@ async def _finished(turn: _Turn, outcome: Outcome, message_id: str) -> tuple[dic
     text = outcome.text or ""
     if calls and not text.strip():
         return turn.body(ro.COMPLETED, [*output, *calls], token_usage=token_usage), None
-    text, cut = limit_text(text, [], turn.request.max_output_tokens, turn.request.upstream_model)
+    text, cut = await limit_text_async(text, [], turn.request.max_output_tokens, turn.request.upstream_model)
     if cut:
         output_tokens = await token_counting.count_text_async(text, turn.request.upstream_model)
         token_usage = ro.usage(outcome.input_tokens, output_tokens)
@@ -221,12 +221,12 @@ async def _live(turn: _Turn, upstream: TextStream, call: CallContext) -> AsyncIt
             yield _frame(event)
         try:
             async for delta in deltas:
-                out = limiter.feed(delta)
+                out = await limiter.feed_async(delta)
                 if out:
                     yield _frame(message.delta(out))
                 if limiter.done:
                     break
-            tail = limiter.flush()
+            tail = await limiter.flush_async()
             if tail:
                 yield _frame(message.delta(tail))
         except RelayError as error:
@@ -261,11 +261,11 @@ async def _live_tools(turn: _Turn, turned: tool_turn.ToolStream, call: CallConte
     limiter = OutputLimiter([], request.max_output_tokens, model)
     events = turned.events()
 
-    def close_message() -> list[dict[str, Any]]:
+    async def close_message() -> list[dict[str, Any]]:
         nonlocal message
         if message is None:
             return []
-        tail = limiter.flush()
+        tail = await limiter.flush_async()
         text, status = limiter.emitted, ro.INCOMPLETE if limiter.finish_reason else ro.COMPLETED
         closing = ([message.delta(tail)] if tail else []) + message.closed(text, status)
         output.append(ro.message_item(message.item_id, text, status))
@@ -285,11 +285,11 @@ async def _live_tools(turn: _Turn, turned: tool_turn.ToolStream, call: CallConte
                         message = ro.MessageEvents(seq, tr.new_id("msg"), len(output))
                         for opened in message.opened():
                             yield _frame(opened)
-                    out = limiter.feed(event.text) if message is not None and not limiter.done else ""
+                    out = await limiter.feed_async(event.text) if message is not None and not limiter.done else ""
                     if out:
                         yield _frame(message.delta(out))
                     continue
-                for closing in close_message():
+                for closing in await close_message():
                     yield _frame(closing)
                 item = ro.function_call_item(tr.new_id("fc"), event.call.id, event.call.name, event.call.arguments_json,
                                              ro.COMPLETED)
@@ -303,7 +303,7 @@ async def _live_tools(turn: _Turn, turned: tool_turn.ToolStream, call: CallConte
             await turn.keep(body)
             yield _frame(seq("response.failed", response=body))
             return
-        for closing in close_message():
+        for closing in await close_message():
             yield _frame(closing)
         outcome = turned.outcome
         cut = limiter.finish_reason is not None and not outcome.calls

@@ -8,6 +8,8 @@ import time
 from dataclasses import dataclass
 from typing import Any
 
+from api import large_json
+from core import redaction
 from core.errors import (
     InvalidRequest,
     RateLimited,
@@ -25,11 +27,17 @@ _INTERNAL = re.compile(
 
 
 def _scrub(text: str) -> str:
-    return _INTERNAL.sub("[redacted]", text).strip()
+    # Bounded first, as redaction is: a client sees at most MAX_MESSAGE_CHARS of a message, and the
+    # pattern took over a second on a 16 MB one.
+    return _INTERNAL.sub("[redacted]", text[:redaction.MAX_MESSAGE_CHARS + 200]).strip()
 
 
 def _json(body: bytes) -> Any:
     try:
+        if len(body) > large_json.LARGE_BYTES:
+            # 1min.ai may echo a prompt of megabytes: its long strings decoded a piece at a time, so
+            # the thread this runs on (see onemin_client) gives the event loop the GIL back between them.
+            return large_json.loads(body)
         return json.loads(body.decode("utf-8", errors="replace"))
     except ValueError:
         return None

@@ -22,7 +22,7 @@ from api import large_json
 from api.observability import metrics, request_trace
 
 from core import redaction
-from core.errors import UpstreamError, UpstreamTimeout
+from core.errors import RelayError, UpstreamError, UpstreamTimeout
 from core.upstream_key import UpstreamKey
 from api.upstream import key_failover, onemin_transport
 from api.upstream.onemin_transport import READ_LIMIT
@@ -134,18 +134,22 @@ class _Wait:
         metrics.observe_upstream(self.operation, status, time.perf_counter() - self.started)
 
 
-def _raise_for(response: httpx.Response, body: bytes) -> None:
-    if response.status_code >= 300:
-        error = upstream_error(
-            response.status_code, {k.lower(): v for k, v in response.headers.items()}, body
-        )
-        # 1min.ai may quote the key it was sent (the caller's or a pool key): never pass it on.
-        try:
-            sent_key = response.request.headers.get("api-key")
-        except RuntimeError:  # a response built without its request (tests of the seam)
-            sent_key = None
-        error.message = redaction.redact(error.message, (sent_key,))
-        raise error
+async def _error_for(response: httpx.Response, body: bytes) -> RelayError:
+    """The error a non-2xx answer maps to. Callers await it only for a non-2xx status, and a body
+    over LARGE_BYTES (1min.ai may echo a prompt of megabytes) is read on a worker thread; a smaller
+    one inline, where a thread hop would cost more than reading it."""
+    headers = {k.lower(): v for k, v in response.headers.items()}
+    if len(body) > large_json.LARGE_BYTES:
+        error = await asyncio.to_thread(upstream_error, response.status_code, headers, body)
+    else:
+        error = upstream_error(response.status_code, headers, body)
+    # 1min.ai may quote the key it was sent (the caller's or a pool key): never pass it on.
+    try:
+        sent_key = response.request.headers.get("api-key")
+    except RuntimeError:  # a response built without its request (tests of the seam)
+        sent_key = None
+    error.message = redaction.redact(error.message, (sent_key,))
+    return error
 
 
 async def _decode(body: bytes) -> Any:
@@ -259,7 +263,8 @@ async def post_json(url: str, key: UpstreamKey, payload: dict[str, Any]) -> Any:
     async def attempt(secret: str) -> httpx.Response:
         response = await _send("POST", url, retry_rate_limit=key.lease is None,
                                **_json_body(content, _headers(secret)))
-        _raise_for(response, response.content)
+        if response.status_code >= 300:
+            raise await _error_for(response, response.content)
         return response
 
     response = await key_failover.with_key(key, payload, attempt)
@@ -268,7 +273,8 @@ async def post_json(url: str, key: UpstreamKey, payload: dict[str, Any]) -> Any:
 
 async def get_json(url: str, params: dict[str, str], timeout: float = 10.0) -> Any:
     response = await _send("GET", url, params=params, timeout=_timeout(timeout), headers=_headers(None))
-    _raise_for(response, response.content)
+    if response.status_code >= 300:
+        raise await _error_for(response, response.content)
     return await _decode(response.content)
 
 
@@ -283,7 +289,8 @@ async def upload_asset(key: UpstreamKey, filename: str, data: bytes, content_typ
             headers=_headers(secret),
             retry_rate_limit=key.lease is None,
         )
-        _raise_for(response, response.content)
+        if response.status_code >= 300:
+            raise await _error_for(response, response.content)
         return response
 
     response = await key_failover.with_key(key, None, attempt)
@@ -374,7 +381,7 @@ async def _open_stream(url: str, secret: str, content: bytes, pooled: bool) -> U
             body = b""
         finally:
             await response.aclose()
-        _raise_for(response, body)
+        raise await _error_for(response, body)
     return UpstreamStream(response, _idle_timeout())
 
 

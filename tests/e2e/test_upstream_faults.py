@@ -180,6 +180,20 @@ def test_a_stream_whose_events_are_not_json_is_a_502(faulty, sim):
     assert attempts(sim) == 1
 
 
+# ---- an error body of megabytes (1min.ai echoing the prompt) -----------------------------------
+
+def test_an_error_body_over_a_megabyte_still_maps_to_its_error(faulty, sim):
+    details = {"response": {"status": 400, "data": {"message": "The size does not match the allowed size."}},
+               "request": {"prompt": "lorem ipsum " * 200_000}}  # 2.4 MB, over large_json.LARGE_BYTES
+    sim.script({"status": 400, "error_code": "EXTERNAL_API_RESPONSE_WITH_ERROR",
+                "message": "The openai service is a bit busy", "details": details}, times=None)
+    error = assert_error(post(faulty), 400, "EXTERNAL_API_RESPONSE_WITH_ERROR")
+    assert error["message"] == "1min.ai's provider rejected the request: The size does not match the allowed size."
+    status, (body,) = stream(faulty)
+    assert status == 400 and body["error"]["message"] == error["message"]
+    assert attempts(sim) == 2
+
+
 # ---- streams that end badly: never retried once streaming began --------------------------------
 
 @pytest.mark.parametrize("fault, says", [

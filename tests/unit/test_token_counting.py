@@ -91,3 +91,43 @@ def test_the_characters_a_message_count_reads_are_summed_without_scanning():
                 "tool_calls": [{"function": {"name": "f", "arguments": "12345"}}]},
                 {"role": "user", "content": [{"type": "text", "text": "de"}, {"type": "image_url"}]}]
     assert tc.message_chars(messages) == 3 + 5 + 2
+
+
+@pytest.mark.parametrize("text, split", [("hello world", 5), ("hello world!", 11), ("it's", 0), ("don't stop", 5),
+                                         ("1234567", 6), ("x 12345", 5), ("中文，下一句", 2), ("......", 0), ("a\nb", 1)])
+def test_a_split_point_is_after_a_letter_or_digit_before_a_space_or_mark_or_every_three_digits(text, split):
+    assert tc.split_point(text) == split
+
+
+@pytest.mark.parametrize("model", ["gpt-4o", "gpt-4"])
+def test_the_tokens_of_a_text_cut_at_a_split_point_are_the_tokens_of_its_halves(model):
+    import random
+
+    encoding = tc.get_encoding(tc.encoding_name_for(model))
+    rng = random.Random(3)
+    parts = ["it", "'s", "'ll", " ", "  ", "\n", "\r\n", ".", ",", "...", "!", "_", "/", "'", "\"", "é", "e\u0301", "\u0301",
+             "中", "文", "。", "，", "😀", "ß", "İ", "\u00a0", "\u2019", "²", "٣", "123", "4", "abc", "ABC", "Word"]
+    for _ in range(300):
+        text = "".join(rng.choice(parts) for _ in range(rng.randint(1, 25)))
+        whole = encoding.encode(text, disallowed_special=())
+        for end in range(1, len(text) + 1):
+            split = tc.split_point(text[:end])  # a split point of a prefix holds whatever follows it
+            if split:
+                halves = encoding.encode(text[:split], disallowed_special=()) + encoding.encode(text[split:], disallowed_special=())
+                assert halves == whole, (text, split)
+
+
+@pytest.mark.parametrize("model", ["gpt-4o", "gpt-4"])
+def test_long_texts_are_counted_and_cut_exactly_in_pieces(model):
+    import random
+
+    encoding = tc.get_encoding(tc.encoding_name_for(model))
+    rng = random.Random(4)
+    prose = "".join(rng.choice(["the", "it's", "中文", "。", "12345", "...", "\n\n", "  "]) + rng.choice(["", " ", ","]) for _ in range(30_000))
+    for text in [prose, "".join(rng.choice("0123456789") for _ in range(80_000)), "x" * 40_000 + " y" + "." * 40_000]:
+        whole = encoding.encode(text, disallowed_special=())
+        assert tc.fit_tokens(text, len(whole), model) == (len(whole), text)
+        for limit in (0, 1, 777, len(whole) // 2, len(whole) - 1):
+            tokens, prefix = tc.fit_tokens(text, limit, model)
+            assert tokens > limit and prefix == encoding.decode_bytes(whole[:limit]).decode("utf-8", errors="ignore")
+            assert tc.truncate_to_tokens(text, limit, model) == prefix

@@ -94,3 +94,57 @@ def test_internal_urls_paths_and_request_ids_are_scrubbed_from_causes(text):
                                           {"response": {"status": 400, "data": {"message": text}}}))
     assert "internal.example" not in error.message and "/v1/generation" not in error.message
     assert "abc-123" not in error.message
+
+
+def _with_echo(body: str, size: int) -> bytes:
+    """`body` (a flat error whose details are a JSON string) with 1min.ai's echo of a `size`-character prompt."""
+    data = json.loads(body)
+    details = json.loads(data["details"])
+    details["request"]["prompt"] = "lorem ipsum " * (size // 12)
+    return json.dumps({**data, "details": json.dumps(details)}).encode()
+
+
+def test_an_error_body_over_a_megabyte_maps_like_a_small_one():
+    from api import large_json
+
+    big = _with_echo(BUSY, 2 * large_json.LARGE_BYTES)
+    assert len(big) > large_json.LARGE_BYTES
+    small, large = upstream_error(400, {}, BUSY.encode()), upstream_error(400, {}, big)
+    assert (large.status, large.code, large.param, large.message) == (small.status, small.code, small.param, small.message)
+    assert "The size does not match the allowed size." in large.message
+
+
+def test_a_huge_message_is_scrubbed_only_as_far_as_a_client_can_see():
+    from core import redaction
+
+    body = json.dumps({"errorCode": "BAD", "message": "see https://internal.example/x " + "y" * 3_000_000}).encode()
+    error = upstream_error(400, {}, body)
+    assert error.message.startswith("1min.ai rejected the request: see [redacted] yyy")
+    assert len(error.message) < redaction.MAX_MESSAGE_CHARS + 100
+
+
+def test_the_seam_reads_an_error_body_over_a_megabyte_on_a_worker_thread_and_a_small_one_inline(monkeypatch):
+    import asyncio
+    import threading
+
+    import httpx
+
+    from api import large_json
+    from api.upstream import onemin_client
+
+    threads: list[int] = []
+    original = onemin_client.upstream_error
+
+    def recorded(*args):
+        threads.append(threading.get_ident())
+        return original(*args)
+    monkeypatch.setattr(onemin_client, "upstream_error", recorded)
+    big = _with_echo(BUSY, 2 * large_json.LARGE_BYTES)
+
+    async def mapped(body: bytes):
+        error = await onemin_client._error_for(httpx.Response(400, content=body), body)
+        return error.message, threads.pop() == threading.get_ident()  # True: on the loop's thread
+
+    small, large = asyncio.run(mapped(BUSY.encode())), asyncio.run(mapped(big))
+    assert small[1] is True and large[1] is False
+    assert small[0] == large[0] and "The size does not match the allowed size." in large[0]
