@@ -9,6 +9,7 @@ from typing import Any, Iterator
 import orjson
 
 from api import large_json
+from core.errors import UpstreamError
 
 
 _UNPARSED = object()
@@ -55,16 +56,27 @@ class SSEDecoder:
     are searched for line ends (1min.ai's result event, one line, can be megabytes long).
     """
 
-    def __init__(self) -> None:
+    def __init__(self, max_event_bytes: int | None = None) -> None:
+        # An event (its data lines and the line still arriving) past this size is refused: a broken
+        # or hostile upstream that never ends a line must not fill the relay's memory.
+        self._max = max_event_bytes
         self._partial: list[bytes] = []  # the current line so far
         self._skip_lf = False  # the last chunk ended with CR: an LF starting the next is its pair
         self._event = ""
         self._data: list[bytes] = []
 
     def feed(self, chunk: bytes) -> list[SSEEvent]:
-        """The events this chunk completes, in order."""
-        if self._skip_lf or b"\r" in chunk:
-            return list(self._feed_any(chunk))
+        """The events this chunk completes, in order; UpstreamError when the event still open
+        passes `max_event_bytes`."""
+        events = list(self._feed_any(chunk)) if self._skip_lf or b"\r" in chunk else self._feed_lf(chunk)
+        if self._max is not None:
+            held = sum(map(len, self._partial)) + sum(map(len, self._data)) if self._partial or self._data else 0
+            if held > self._max or any(len(event.raw) > self._max for event in events):
+                self._partial, self._data = [], []
+                raise UpstreamError(f"1min.ai sent a stream event larger than the relay accepts ({self._max} bytes).")
+        return events
+
+    def _feed_lf(self, chunk: bytes) -> list[SSEEvent]:
         # Only LF line ends (1min.ai's usual framing): the lines are split out in C and read here
         # in one loop; a short answer's two dozen events cost a third of what the general path
         # below does.

@@ -259,10 +259,17 @@ async def _checked(events: list[SSEEvent]) -> list[SSEEvent]:
     return events
 
 
+def max_event_bytes() -> int:
+    """The largest single event a stream may carry: 1min.ai's closing result event echoes the
+    prompt (JSON-escaped, up to twice its bytes), so a prompt the relay accepted is never refused
+    for its echo; an event past this (a line that never ends) is an UpstreamError, not memory."""
+    return max(settings.UPSTREAM_MAX_RESPONSE_BYTES, 2 * settings.MAX_JSON_BODY_BYTES)
+
+
 async def _reads(upstream: onemin_client.UpstreamStream) -> AsyncIterator[list[SSEEvent]]:
     """The upstream's events, a list per chunk read (so the text that arrived together goes out
     together, and an event costs no async step of its own); reads that complete none are skipped."""
-    decoder = SSEDecoder()
+    decoder = SSEDecoder(max_event_bytes())
     async with aclosing(upstream.chunks()) as chunks:
         async for chunk in chunks:
             events = decoder.feed(chunk)

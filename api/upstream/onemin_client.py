@@ -376,7 +376,8 @@ async def _open_stream(url: str, secret: str, content: bytes, pooled: bool) -> U
                            **_json_body(content, _headers(secret, "text/event-stream")))
     if response.status_code >= 300:
         try:
-            body = await response.aread()
+            await read_capped(response, settings.UPSTREAM_MAX_RESPONSE_BYTES)  # an error body has the answer's cap
+            body = response.content
         except httpx.HTTPError:
             body = b""
         finally:

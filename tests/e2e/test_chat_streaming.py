@@ -184,3 +184,25 @@ def test_the_httpx_transport_fallback_relays_chat_and_streams_alike(relay_factor
     answer = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}])
     assert answer.choices[0].message.content == REPLY
     assert "Traceback" not in relay.logs()
+
+
+def test_a_stream_event_or_error_body_past_the_response_cap_is_refused(relay_factory, sim):
+    """Streams are bounded too: one event (or a line that never ends) past its cap, and a streamed
+    call's error body past UPSTREAM_MAX_RESPONSE_BYTES, are refused rather than held in memory."""
+    # The model lists fit; one event may be as large as the larger of this cap and twice the
+    # largest request body (1min.ai's result event echoes the prompt).
+    relay = relay_factory(UPSTREAM_MAX_RESPONSE_BYTES="65536", MAX_JSON_BODY_BYTES="16384")
+    client = openai.OpenAI(base_url=f"{relay.url}/v1", api_key=TEST_KEY, max_retries=0)
+    sim.script({"text": "x" * 100_000, "chunk_size": 100_000})  # after 1min.ai's empty first event
+    stream = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True)
+    with pytest.raises(openai.APIError, match="larger than the relay accepts"):
+        for _ in stream:
+            pass
+    sim.script({"text": "ok " * 100, "chunk_size": 3})  # many small events: the cap is per event
+    stream = client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True)
+    assert "".join(c.choices[0].delta.content or "" for c in stream if c.choices) == "ok " * 100
+    sim.script({"status": 400, "message": "m" * 100_000})  # an error body beyond the cap
+    with pytest.raises(openai.APIStatusError) as caught:
+        client.chat.completions.create(model="gpt-4o-mini", messages=[{"role": "user", "content": "hi"}], stream=True)
+    assert caught.value.status_code == 502 and "larger than the relay accepts" in caught.value.message
+    assert "Traceback" not in relay.logs()

@@ -78,3 +78,26 @@ def test_fields_without_a_space_or_a_value_and_unknown_fields():
     raw = b'event:content\ndata:{"content":"a"}\nid: 7\nretry\n\n'
     assert _decode([raw]) == [("content", {"content": "a"})]
     assert _decode([raw[:9], raw[9:]]) == [("content", {"content": "a"})]
+
+
+def test_an_event_past_the_cap_is_refused_however_it_grows():
+    from core.errors import UpstreamError
+
+    endless = SSEDecoder(max_event_bytes=100)
+    endless.feed(b"event: content\ndata: " + b"x" * 60)
+    with pytest.raises(UpstreamError, match="larger than the relay accepts"):
+        endless.feed(b"x" * 60)  # a line that never ends
+    lines = SSEDecoder(max_event_bytes=100)
+    with pytest.raises(UpstreamError):
+        for _ in range(30):
+            lines.feed(b"data: xxxxxx\r\n")  # data lines with no blank line to end the event
+    within = SSEDecoder(max_event_bytes=100)
+    events = [e for _ in range(50) for e in within.feed(b'data: {"content":"' + b"y" * 60 + b'"}\n\n')]
+    assert len(events) == 50  # the cap is per event, not per stream
+
+
+def test_a_whole_event_past_the_cap_in_one_chunk_is_refused_too():
+    from core.errors import UpstreamError
+
+    with pytest.raises(UpstreamError):
+        SSEDecoder(max_event_bytes=100).feed(b"data: " + b"x" * 200 + b"\n\n")
