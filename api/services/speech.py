@@ -8,6 +8,7 @@ from django.conf import settings
 
 from api import cpu_pool
 from api.upstream import onemin_client
+from api.upstream.upstream_stream import UpstreamStream
 
 from core import token_counting
 from api.media.audio_convert import NotConvertible, wav_to_pcm
@@ -34,7 +35,7 @@ class SpeechAudio:
     headers: dict[str, str] = field(default_factory=dict)
 
 
-async def _open_first(urls: list[str]) -> onemin_client.UpstreamStream:
+async def _open_first(urls: list[str]) -> UpstreamStream:
     """The first download that starts: the signed temporaryUrl, then the CDN copy."""
     failure: UpstreamError | None = None
     for url in urls:
@@ -46,7 +47,7 @@ async def _open_first(urls: list[str]) -> onemin_client.UpstreamStream:
 
 
 async def _relay(head: bytes, rest: AsyncIterator[bytes],
-                 download: onemin_client.UpstreamStream) -> AsyncIterator[bytes]:
+                 download: UpstreamStream) -> AsyncIterator[bytes]:
     try:
         if head:
             yield head
@@ -89,7 +90,7 @@ async def synthesize(request: SpeechRequest, upstream_key: UpstreamKey, call: Ca
     return SpeechAudio(delivery.content_type, chunks=_relay(head, rest, download), headers=headers)
 
 
-async def _as_pcm(head: bytes, rest: AsyncIterator[bytes], download: onemin_client.UpstreamStream,
+async def _as_pcm(head: bytes, rest: AsyncIterator[bytes], download: UpstreamStream,
                   headers: dict[str, str]) -> SpeechAudio:
     """OpenAI's `pcm` is headerless 24 kHz mono s16le: unwrap (and resample) the WAV we asked for."""
     data = bytearray(head)

@@ -10,6 +10,7 @@ from django.conf import settings
 from api import large_json
 from api.media import image_inputs
 from api.upstream import onemin_client
+from api.upstream.upstream_stream import UpstreamStream
 
 from core import token_counting
 from core.errors import InvalidRequest, RelayError, UpstreamError
@@ -164,7 +165,7 @@ def _stream_error(message: str) -> RelayError:
 class TextStream:
     """An open upstream answer: iterate `deltas()`, read `metadata` after, always `aclose()`."""
 
-    def __init__(self, upstream: onemin_client.UpstreamStream, reads: AsyncIterator[list[SSEEvent]],
+    def __init__(self, upstream: UpstreamStream, reads: AsyncIterator[list[SSEEvent]],
                  first: list[SSEEvent]) -> None:
         self._upstream = upstream
         self._reads = reads
@@ -266,7 +267,7 @@ def max_event_bytes() -> int:
     return max(settings.UPSTREAM_MAX_RESPONSE_BYTES, 2 * settings.MAX_JSON_BODY_BYTES)
 
 
-async def _reads(upstream: onemin_client.UpstreamStream) -> AsyncIterator[list[SSEEvent]]:
+async def _reads(upstream: UpstreamStream) -> AsyncIterator[list[SSEEvent]]:
     """The upstream's events, a list per chunk read (so the text that arrived together goes out
     together, and an event costs no async step of its own); reads that complete none are skipped."""
     decoder = SSEDecoder(max_event_bytes())
