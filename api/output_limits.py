@@ -18,6 +18,25 @@ def _utf8_len(text: str) -> int:
     return len(text) if text.isascii() else len(text.encode())
 
 
+class SentText:
+    """Text released piece by piece, joined when read: `+=` on an attribute copies the whole text
+    on every piece, quadratic over a long streamed answer."""
+
+    __slots__ = ("_pieces",)
+
+    def __init__(self) -> None:
+        self._pieces: list[str] = []
+
+    def add(self, piece: str) -> None:
+        self._pieces.append(piece)
+
+    @property
+    def text(self) -> str:
+        if len(self._pieces) > 1:
+            self._pieces = ["".join(self._pieces)]
+        return self._pieces[0] if self._pieces else ""
+
+
 class OutputLimiter:
     """Feed deltas in order; it returns what may be sent and says when the answer must end.
 
@@ -37,7 +56,7 @@ class OutputLimiter:
         self.model = model
         self._hold = max((len(s) for s in self.stop), default=1) - 1
         self._pending = ""
-        self._sent: list[str] = []  # joined on demand: `+=` on an attribute copies the whole answer each time
+        self._sent = SentText()
         self._head_tokens = 0
         self._tail: list[str] = []
         self._tail_chars = self._tail_bytes = 0
@@ -52,9 +71,7 @@ class OutputLimiter:
     @property
     def emitted(self) -> str:
         """All the text released so far."""
-        if len(self._sent) > 1:
-            self._sent = ["".join(self._sent)]
-        return self._sent[0] if self._sent else ""
+        return self._sent.text
 
     def feed(self, delta: str) -> str:
         if self.done or not delta:
@@ -96,7 +113,7 @@ class OutputLimiter:
             return ""
         if self.max_tokens is not None:
             text = self._within(self.max_tokens, text)
-        self._sent.append(text)
+        self._sent.add(text)
         return text
 
     def _tail_bound(self) -> int:

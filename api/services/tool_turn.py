@@ -26,6 +26,7 @@ from typing import Any, AsyncIterator, Union
 from core.errors import ToolCallFailed
 from core.token_counting import PromptCount
 from core.upstream_key import UpstreamKey
+from api.output_limits import SentText
 from api.services import unified_chat
 from api.services.unified_chat import Answer, Prepared, TextStream
 from api.tool_emulation import prompt, validate
@@ -141,7 +142,11 @@ class ToolStream:
         self._prepared, self._spec, self._upstream_key = prepared, spec, upstream_key
         self._upstream, self.outcome = upstream, finished
         self.degraded = upstream.degraded if upstream is not None else bool(finished and finished.degraded)
-        self.emitted = ""  # text released so far (for accounting if the stream breaks)
+        self._emitted = SentText()  # text released so far (for accounting if the stream breaks)
+
+    @property
+    def emitted(self) -> str:
+        return self._emitted.text
 
     async def events(self) -> AsyncIterator[Event]:
         if self._upstream is None:
@@ -154,13 +159,13 @@ class ToolStream:
             async for delta in deltas:
                 out = sniffer.feed(delta)
                 if out:
-                    self.emitted += out
+                    self._emitted.add(out)
                     yield TextDelta(out)
         finally:
             await deltas.aclose()
         tail = sniffer.finish()
         if tail:
-            self.emitted += tail
+            self._emitted.add(tail)
             yield TextDelta(tail)
         metadata = self._upstream.metadata
         usage = _Usage()
@@ -170,7 +175,7 @@ class ToolStream:
         if verdict.ok:
             text = verdict.text if verdict.calls else sniffer.unreleased
             if text:
-                self.emitted += text
+                self._emitted.add(text)
                 yield TextDelta(text)
             self.outcome = Outcome(verdict.calls, self.emitted, usage.input_tokens, usage.output_tokens,
                                    usage.credits, self.degraded, False, metadata.get("finishReason"))
@@ -178,7 +183,7 @@ class ToolStream:
             repaired = await _repair(self._prepared, self._spec, self._upstream_key, sniffer.text, verdict.problems,
                                      usage, self.degraded)
             if not repaired.calls and repaired.text:
-                self.emitted += repaired.text
+                self._emitted.add(repaired.text)
                 yield TextDelta(repaired.text)
             repaired.text = self.emitted
             self.outcome = repaired
