@@ -9,6 +9,7 @@ from core.errors import UpstreamError
 
 
 def too_large(limit: int) -> UpstreamError:
+    """The error for an answer past the cap (raised here and by the transport's whole-body read)."""
     return UpstreamError(f"1min.ai sent a response larger than the relay accepts ({limit} bytes).")
 
 
@@ -32,7 +33,8 @@ class CappedBody(httpx.AsyncByteStream):
 
 
 async def read_capped(response: httpx.Response, limit: int) -> None:
-    """Read a body the transport left unread (httpx's own transport; redirects followed)."""
+    """Read, within `limit`, a body the transport left unread: a streamed call's error body, or any
+    answer under httpx's own transport (UPSTREAM_TRANSPORT=httpx), which knows no READ_LIMIT."""
     declared = response.headers.get("content-length", "")
     if declared.isdigit() and int(declared) > limit:
         raise too_large(limit)
