@@ -51,3 +51,38 @@ def test_plain_text_is_released_as_it_comes():
 def test_hold_all_releases_nothing():
     out, held = run(["Just ", "text"], hold_all=True)
     assert "".join(out) == "" and held == "Just text"
+
+
+PROSE = "".join(f"Line {i} of a long answer, with a {{brace}} and [brackets] mid-line.\n" for i in range(400))
+
+
+@pytest.mark.parametrize("size", [1, 7, 4096, 100_000])
+@pytest.mark.parametrize(
+    "reply, released, held",
+    [
+        (PROSE + "Done.", PROSE + "Done.", ""),
+        (PROSE + "  \t" + CALL, PROSE.rstrip(), CALL),  # a call at a line's start, past released text
+        (PROSE + '  {"name": "f", "arguments": {}}', PROSE.rstrip(), '{"name": "f", "arguments": {}}'),
+        (PROSE + 'so {"name": "f"}', PROSE + 'so {"name": "f"}', ""),  # mid-line JSON is text
+        (PROSE.rstrip("\n") + ' {"name": "f"}', PROSE.rstrip("\n") + ' {"name": "f"}', ""),
+    ],
+)
+def test_long_replies_keep_their_meaning_however_they_are_split(reply, released, held, size):
+    out, kept = run(pieces_of(reply, size))
+    assert "".join(out) == released
+    assert kept == held
+
+
+def test_the_buffer_stays_small_however_long_the_reply():
+    # Appending to one growing string copied the whole reply on every piece (quadratic); released
+    # text now leaves the buffer and a held call's pieces are only listed.
+    sniffer = Sniffer()
+    released = []
+    for piece in pieces_of(PROSE * 10 + CALL * 100, 5):
+        released.append(sniffer.feed(piece))
+        assert len(sniffer._buffer) <= 4096 + 5
+    released.append(sniffer.finish())
+    assert "".join(released) == sniffer.released == (PROSE * 10).rstrip()
+    assert sniffer.held == CALL * 100
+    assert sniffer.text == PROSE * 10 + CALL * 100
+    assert sniffer.unreleased == "\n" + CALL * 100
