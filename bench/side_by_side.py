@@ -5,8 +5,10 @@ worktree (the same virtualenv), starts both relays as `make run` does, pinned to
 with the simulator and the load generator on CPU 1, and measures each with bench/run.py's method
 (non-streaming and streamed short chat; one connection, and 64 connections back to back), rounds
 alternating which goes first so the machine's drift hits both alike; the median per measure is
-reported. A bare forwarder (bench/forwarder_app.py) and the empty DRF view (bench/floor_app.py) are
-measured in the same rounds, so each relay is also seen against them. Writes
+reported. A bare forwarder (bench/forwarder_app.py), the empty DRF view (bench/floor_app.py) and,
+when Redis answers, this checkout's relay with REDIS_URL set are measured in the same rounds, so each
+relay is also seen against them. Every process is first warmed at 64 connections (`--warmup`
+seconds): a relay measured cold runs up to a quarter slower for its first seconds. Writes
 bench/reports/DATE-side-by-side-vs-REV.md (and .json). Figures from other runs (another day, another machine)
 are not comparable: this is what the committed before/after table is for.
 """
@@ -37,13 +39,13 @@ def _git(*args: str, cwd: Path = ROOT) -> str:
     return subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True, text=True).stdout.strip()
 
 
-def _relay_at(root: Path, name: str, sim, workdir: Path):
+def _relay_at(root: Path, name: str, sim, workdir: Path, **extra: str):
     """A relay served from `root` (a checkout), as `make run` starts it, on its own SQLite file."""
     from bench import procs
 
     data = workdir / f"{name}-data"
     data.mkdir()
-    env = procs.relay_env(sim, data)
+    env = procs.relay_env(sim, data, **extra)
     subprocess.run([procs.PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=root, env=env, check=True)
     port = procs.free_port()
     argv = [procs.PY, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port), "relay_site.asgi:application"]
@@ -63,11 +65,12 @@ def _start(proc):
         procs.ROOT = original
 
 
-async def run(before: str, rounds: int, duration: float) -> dict[str, Any]:
+async def run(before: str, rounds: int, duration: float, warmup: float) -> dict[str, Any]:
     # Imported here: the report (markdown) is unit-tested without the bench's own requirements.
     import psutil
 
     from bench import loadgen, procs
+    from bench.relay_calls import redis_answers
     from bench.scenarios import Bench, Endpoint
 
     workdir = Path(tempfile.mkdtemp(prefix="bench-side-by-side-"))
@@ -81,7 +84,8 @@ async def run(before: str, rounds: int, duration: float) -> dict[str, Any]:
                  "dirty": bool(_git("status", "--porcelain", "--untracked-files=no")),
                  "cpu": next((l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines()
                               if l.startswith("model name")), ""),
-                 "rounds": rounds, "duration_s": duration, "load_average_at_start": os.getloadavg()},
+                 "rounds": rounds, "duration_s": duration, "warmup_s": warmup,
+                 "load_average_at_start": os.getloadavg()},
         "runs": {},
     }
     try:
@@ -89,10 +93,12 @@ async def run(before: str, rounds: int, duration: float) -> dict[str, Any]:
         started.append(sim)
         psutil.Process().cpu_affinity(HELPER_CPU)
         relays = {"before": _relay_at(tree, "before", sim, workdir), "after": _relay_at(procs.ROOT, "after", sim, workdir)}
+        redis_url = os.environ.get("REDIS_URL") or "redis://127.0.0.1:6379/0"
+        redis = _relay_at(procs.ROOT, "redis", sim, workdir, REDIS_URL=redis_url) if redis_answers(redis_url) else None
         forwarder = procs.forwarder(workdir, RELAY_CPU, f"{sim.url}/api/chat-with-ai").start()
         floor = procs.floor(workdir, RELAY_CPU).start()
         started += [forwarder, floor]
-        for relay in relays.values():
+        for relay in [*relays.values(), *([redis] if redis else [])]:
             started.append(_start(relay))
         async with loadgen.client() as http:
             bench = Bench(http, sim, [sim])
@@ -106,8 +112,13 @@ async def run(before: str, rounds: int, duration: float) -> dict[str, Any]:
             upstream = {"API-KEY": AUTH["Authorization"][7:], "Content-Type": "application/json"}
             eps["forwarder chat"] = Endpoint("forwarder chat", loadgen.Target(f"{forwarder.url}/", upstream_body, upstream), forwarder)
             eps["floor-drf chat"] = Endpoint("floor-drf chat", loadgen.Target(f"{floor.url}/floor/drf", json.dumps(CHAT).encode(), AUTH), floor)
-            for ep in eps.values():  # warm-up: imports, the model list, connection pools
-                await bench.measure(ep, connections=4, duration=2)
+            if redis:  # the after relay's code with its cache, limits and Channels layer in Redis
+                chat = loadgen.Target(f"{redis.url}/v1/chat/completions", json.dumps(CHAT).encode(), AUTH)
+                eps["redis chat"] = Endpoint("redis chat", chat, redis)
+            # Warm-up: imports, the model list, connection pools, and the interpreter's own warming
+            # (specialised bytecode, allocator arenas), which takes seconds of load, not a few calls.
+            for ep in eps.values():
+                await bench.measure(ep, connections=64, duration=warmup)
             names = list(eps)
             for round_no in range(rounds):
                 for name in names if round_no % 2 == 0 else list(reversed(names)):
@@ -153,7 +164,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"`python -m bench.side_by_side --before {meta['before']}` on {meta['started']}: the relay of "
         f"commit {meta['before']} (*before*) and of {meta['after']}{' (with uncommitted changes)' if meta['dirty'] else ''} "
         f"(*after*), each alone on CPU 0 of this 2-core machine ({meta['cpu']}), the simulator and the "
-        f"load generator on CPU 1; {meta['rounds']} rounds of {meta['duration_s']:g} s per measure, alternating "
+        f"load generator on CPU 1; each process first warmed {meta.get('warmup_s', 2):g} s, then "
+        f"{meta['rounds']} rounds of {meta['duration_s']:g} s per measure, alternating "
         "which relay goes first; medians. Short chat (`gpt-4o-mini`, one line), as bench/run.py. Load average "
         f"at start {meta['load_average_at_start'][0]:.2f}, at end {meta['load_average_at_end'][0]:.2f}.",
         "",
@@ -172,7 +184,7 @@ def markdown(results: dict[str, Any]) -> str:
         "| Process | CPU per call, saturated (ms) | req/s, 64 connections | CPU per call, one connection (ms) |",
         "| --- | --- | --- | --- |",
     ]
-    for name in ("before chat", "after chat", "forwarder chat", "floor-drf chat"):
+    for name in ("before chat", "after chat", "redis chat", "forwarder chat", "floor-drf chat"):
         sat, one = med.get(f"{name} @64", {}), med.get(f"{name} @1", {})
         if sat:
             lines.append(f"| {name} | {sat['cpu_ms']:.2f} | {sat['rps']:.0f} | {one.get('cpu_ms', float('nan')):.2f} |")
@@ -181,6 +193,10 @@ def markdown(results: dict[str, Any]) -> str:
     if fwd and after:
         lines += ["", f"After ÷ forwarder, CPU per call saturated: {after / fwd:.2f}×; the empty DRF view alone "
                   f"is {med['floor-drf chat @64']['cpu_ms'] / fwd:.2f}× the forwarder."]
+    redis = med.get("redis chat @64", {}).get("cpu_ms")
+    if after and redis:
+        lines += ["", f"The after relay with REDIS_URL set (cache, limits and Channels layer in Redis): "
+                  f"{redis:.2f} ms CPU per call saturated, {redis - after:+.2f} ms over the embedded defaults."]
     errors = sum(v["errors"] for v in med.values())
     lines += ["", f"Errors over all runs: {errors}."]
     return "\n".join(lines) + "\n"
@@ -191,9 +207,10 @@ def main() -> int:
     parser.add_argument("--before", default="c1aff6d", help="the earlier commit (default: the state of 2026-12-05)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--duration", type=float, default=8.0, help="seconds per measure")
+    parser.add_argument("--warmup", type=float, default=10.0, help="seconds of load per process before the rounds")
     parser.add_argument("--out", type=Path, default=None, help="default: bench/reports/DATE-side-by-side-vs-REV.md")
     args = parser.parse_args()
-    results = asyncio.run(run(args.before, args.rounds, args.duration))
+    results = asyncio.run(run(args.before, args.rounds, args.duration, args.warmup))
     text = markdown(results)
     print(text)
     if args.out is None:

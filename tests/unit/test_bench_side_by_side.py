@@ -10,6 +10,7 @@ def _results() -> dict:
         "after chat @1": {"cpu_ms": 2.4, "rps": 250.0, "errors": 1, "other_load": 0.0},
         "forwarder chat @64": {"cpu_ms": 0.75, "rps": 900.0, "errors": 0, "other_load": 0.0},
         "floor-drf chat @64": {"cpu_ms": 1.2, "rps": 600.0, "errors": 0, "other_load": 0.0},
+        "redis chat @64": {"cpu_ms": 1.75, "rps": 450.0, "errors": 0, "other_load": 0.0},
     }
     meta = {"before": "aaaa111", "after": "bbbb222", "dirty": False, "started": "2026-12-06 03:00 UTC",
             "cpu": "Test CPU", "rounds": 3, "duration_s": 8.0, "load_average_at_start": (0.1, 0, 0),
@@ -31,3 +32,12 @@ def test_the_relay_is_judged_against_the_forwarder_of_the_same_run():
     assert "After ÷ forwarder, CPU per call saturated: 2.00×" in text
     assert "the empty DRF view alone is 1.60× the forwarder" in text
     assert "Errors over all runs: 1." in text
+
+
+def test_the_redis_configuration_is_judged_against_the_embedded_one():
+    text = markdown(_results())
+    assert "| redis chat | 1.75 | 450 |" in text
+    assert "1.75 ms CPU per call saturated, +0.25 ms over the embedded defaults" in text
+    results = _results()
+    del results["median"]["redis chat @64"]  # no Redis reachable: no line rather than an invented one
+    assert "REDIS_URL set" not in markdown(results)
