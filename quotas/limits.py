@@ -47,6 +47,7 @@ class LimiterState:
             from quotas.counters_redis import RedisCounters
 
             self.redis = RedisCounters()
+            _flush_at_graceful_shutdown(self.redis)
         return self.redis
 
     def note_busy(self, error: BaseException) -> None:
@@ -69,6 +70,15 @@ class LimiterState:
 
 
 limiter = LimiterState()
+
+
+def _flush_at_graceful_shutdown(counters) -> None:
+    """Settlements still waiting for an admission are sent before the process exits (as usage is)."""
+    try:
+        from relay_site.shutdown import on_shutdown  # type: ignore[import-not-found]
+    except ImportError:
+        return
+    on_shutdown(counters.flush)
 
 
 def _period_ends(now: datetime) -> tuple[datetime, datetime]:

@@ -128,3 +128,75 @@ def test_concurrent_admissions_take_exactly_the_limit(counters):
 
     outcomes = run(burst())
     assert sum(o.admitted for o in outcomes) == 25
+
+
+redis_only = pytest.mark.skipif("redis" not in BACKENDS, reason="needs REDIS_URL (set in the shared run)")
+
+
+def _reserved_total(counters, subject) -> int:
+    from quotas import shared_redis
+
+    return int(shared_redis.sync_client().hget(counters._keys(subject)[1], "_t") or 0)
+
+
+@redis_only
+def test_a_settlement_waits_for_the_next_admission_and_rides_with_it(settings):
+    from quotas.counters_redis import RedisCounters
+
+    settings.REDIS_URL = os.environ["REDIS_URL"]
+    counters = RedisCounters()
+    subject = Subject(name(), 0, 1000)
+    first = uuid.uuid4().hex
+
+    async def scenario():
+        await counters.admit(first, [subject], 800)
+        await counters.settle(first, [subject], 800, 150)
+        waiting = _reserved_total(counters, subject)  # not sent yet: it waits for an admission
+        return waiting, await counters.admit(uuid.uuid4().hex, [subject], 300)
+
+    waiting, carried = run(scenario())
+    assert waiting == 800
+    assert carried.admitted and carried.states[0].tokens == 450
+    assert _reserved_total(counters, subject) == 450  # applied once, by the admission's script
+    assert counters._waiting == []
+
+
+@redis_only
+def test_with_no_admission_coming_the_settlement_is_sent_on_its_own(settings):
+    from quotas import counters_redis
+
+    settings.REDIS_URL = os.environ["REDIS_URL"]
+    counters = counters_redis.RedisCounters()
+    subject, other = Subject(name(), 0, 1000), Subject(name(), 0, 1000)
+    first, second = uuid.uuid4().hex, uuid.uuid4().hex
+
+    async def scenario():
+        await counters.admit(first, [subject], 800)
+        await counters.admit(second, [other], 500)
+        await counters.settle(first, [subject], 800, 150)
+        await counters.settle(second, [other], 500, 700)
+        deadline = time.monotonic() + 5
+        while _reserved_total(counters, subject) != 150 and time.monotonic() < deadline:
+            await asyncio.sleep(counters_redis.SETTLE_DELAY / 5)  # polling: the timer runs on this loop
+
+    run(scenario())
+    assert (_reserved_total(counters, subject), _reserved_total(counters, other)) == (150, 700)
+    assert counters._waiting == []
+
+
+@redis_only
+def test_waiting_settlements_are_sent_at_shutdown(settings):
+    from quotas.counters_redis import RedisCounters
+
+    settings.REDIS_URL = os.environ["REDIS_URL"]
+    counters = RedisCounters()
+    subject = Subject(name(), 0, 1000)
+    first = uuid.uuid4().hex
+
+    async def scenario():
+        await counters.admit(first, [subject], 800)
+        await counters.settle(first, [subject], 800, 100)
+        await counters.flush()  # what the graceful-shutdown hook runs
+        return _reserved_total(counters, subject)
+
+    assert run(scenario()) == 100
