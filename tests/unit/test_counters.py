@@ -133,6 +133,14 @@ def test_concurrent_admissions_take_exactly_the_limit(counters):
 redis_only = pytest.mark.skipif("redis" not in BACKENDS, reason="needs REDIS_URL (set in the shared run)")
 
 
+@pytest.fixture
+def redis_counters(settings):
+    from quotas.counters_redis import RedisCounters
+
+    settings.REDIS_URL = os.environ["REDIS_URL"]
+    return RedisCounters()
+
+
 def _reserved_total(counters, subject) -> int:
     from quotas import shared_redis
 
@@ -140,11 +148,8 @@ def _reserved_total(counters, subject) -> int:
 
 
 @redis_only
-def test_a_settlement_waits_for_the_next_admission_and_rides_with_it(settings):
-    from quotas.counters_redis import RedisCounters
-
-    settings.REDIS_URL = os.environ["REDIS_URL"]
-    counters = RedisCounters()
+def test_a_settlement_waits_for_the_next_admission_and_rides_with_it(redis_counters):
+    counters = redis_counters  # the shared fixture `counters` runs each backend; these are Redis's own
     subject = Subject(name(), 0, 1000)
     first = uuid.uuid4().hex
 
@@ -162,11 +167,10 @@ def test_a_settlement_waits_for_the_next_admission_and_rides_with_it(settings):
 
 
 @redis_only
-def test_with_no_admission_coming_the_settlement_is_sent_on_its_own(settings):
-    from quotas import counters_redis
+def test_with_no_admission_coming_the_settlement_is_sent_on_its_own(redis_counters):
+    from quotas.counters_redis import SETTLE_DELAY
 
-    settings.REDIS_URL = os.environ["REDIS_URL"]
-    counters = counters_redis.RedisCounters()
+    counters = redis_counters
     subject, other = Subject(name(), 0, 1000), Subject(name(), 0, 1000)
     first, second = uuid.uuid4().hex, uuid.uuid4().hex
 
@@ -177,7 +181,7 @@ def test_with_no_admission_coming_the_settlement_is_sent_on_its_own(settings):
         await counters.settle(second, [other], 500, 700)
         deadline = time.monotonic() + 5
         while _reserved_total(counters, subject) != 150 and time.monotonic() < deadline:
-            await asyncio.sleep(counters_redis.SETTLE_DELAY / 5)  # polling: the timer runs on this loop
+            await asyncio.sleep(SETTLE_DELAY / 5)  # polling: the timer runs on this loop
 
     run(scenario())
     assert (_reserved_total(counters, subject), _reserved_total(counters, other)) == (150, 700)
@@ -185,11 +189,8 @@ def test_with_no_admission_coming_the_settlement_is_sent_on_its_own(settings):
 
 
 @redis_only
-def test_waiting_settlements_are_sent_at_shutdown(settings):
-    from quotas.counters_redis import RedisCounters
-
-    settings.REDIS_URL = os.environ["REDIS_URL"]
-    counters = RedisCounters()
+def test_waiting_settlements_are_sent_at_shutdown(redis_counters):
+    counters = redis_counters  # the shared fixture `counters` runs each backend; these are Redis's own
     subject = Subject(name(), 0, 1000)
     first = uuid.uuid4().hex
 
