@@ -71,7 +71,11 @@ class Bench:
 
     async def p99_search(self, ep: Endpoint, start: int = 100, step: int = 50, limit: int = 2000,
                          duration: float = 5.0) -> dict[str, Any]:
-        """The highest constant rate (in `step`s, then half a step) whose p99 stays under 50 ms."""
+        """The highest constant rate (in `step`s, then half a step) whose p99 stays under 50 ms.
+
+        A rate that fails is measured once more before it ends the search: the p99 of a 5 s run is
+        its fifth-worst request at 100 req/s, so one pause of the machine could decide it alone.
+        """
         points: list[dict[str, Any]] = []
 
         async def attempt(rate: int) -> bool:
@@ -83,10 +87,13 @@ class Bench:
                            "other_load_cores": s["other_load_cores"], "passed": passed})
             return passed
 
+        async def passes(rate: int) -> bool:
+            return await attempt(rate) or await attempt(rate)
+
         best, rate = 0, start
-        while rate <= limit and await attempt(rate):
+        while rate <= limit and await passes(rate):
             best, rate = rate, rate + step
-        if best and rate <= limit and await attempt(best + step // 2):
+        if best and rate <= limit and await passes(best + step // 2):
             best += step // 2
         return {"endpoint": ep.name, "best_rps": best, "points": points}
 
