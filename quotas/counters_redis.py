@@ -13,12 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 
 from quotas import shared_redis
 from quotas.counters import WINDOW_MS, Budget, Denial, Outcome, State, Subject
-
-logger = logging.getLogger(__name__)
 
 # How long a settlement may wait for an admission to carry it (cross-process lag at most this).
 SETTLE_DELAY = 0.05
@@ -235,12 +232,15 @@ class RedisCounters:
         keys: list[str] = []
         spec = {"settles": _carried(self._waiting, keys)}
         self._waiting = []
+        # With Redis down (the limiter logs the outage) the reservations simply age out of the
+        # window, as a failed settlement's always did; no timer keeps retrying against the outage.
+        if not shared_redis.reachable():
+            return
         script = self._script("settle")
         try:
             await shared_redis.run(lambda: script(keys=keys, args=[json.dumps(spec)]))
-        except (shared_redis.Unavailable, shared_redis.Busy) as error:
-            # The reservations simply age out of the window.
-            logger.warning("rate-limit settlements not sent (%s): %d reservations stay as reserved", error, len(spec["settles"]))
+        except (shared_redis.Unavailable, shared_redis.Busy):
+            pass
 
 
 def _carried(waiting: list[tuple[list[str], dict]], keys: list[str]) -> list[dict]:
