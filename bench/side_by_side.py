@@ -18,6 +18,7 @@ import argparse
 import asyncio
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -131,6 +132,7 @@ async def run(before: str, rounds: int, duration: float, warmup: float) -> dict[
         for proc in reversed(started):
             proc.stop()
         _git("worktree", "remove", "--force", str(tree))
+        shutil.rmtree(workdir, ignore_errors=True)  # the processes' logs and SQLite files
     results["meta"]["load_average_at_end"] = os.getloadavg()
     results["median"] = {key: {"cpu_ms": statistics.median(r["cpu_ms"] for r in runs),
                                "rps": statistics.median(r["rps"] for r in runs),
