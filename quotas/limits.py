@@ -19,6 +19,7 @@ from core.errors import PayloadTooLarge, PermissionDenied, RateLimited, RelayErr
 from quotas import rate_headers, shared_redis
 from quotas.client_identity import client_group
 from quotas.counters import Budget, Counters, Denial, MemoryCounters, Outcome, Subject
+from quotas.graceful_shutdown import flush_at_graceful_shutdown
 from quotas.policies import Limits, PolicyTable, book
 from quotas.token_estimate import Estimate
 
@@ -47,7 +48,7 @@ class LimiterState:
             from quotas.counters_redis import RedisCounters
 
             self.redis = RedisCounters()
-            _flush_at_graceful_shutdown(self.redis)
+            flush_at_graceful_shutdown(self.redis.flush)  # settlements still waiting for an admission
         return self.redis
 
     def note_busy(self, error: BaseException) -> None:
@@ -70,15 +71,6 @@ class LimiterState:
 
 
 limiter = LimiterState()
-
-
-def _flush_at_graceful_shutdown(counters) -> None:
-    """Settlements still waiting for an admission are sent before the process exits (as usage is)."""
-    try:
-        from relay_site.shutdown import on_shutdown  # type: ignore[import-not-found]
-    except ImportError:
-        return
-    on_shutdown(counters.flush)
 
 
 def _period_ends(now: datetime) -> tuple[datetime, datetime]:

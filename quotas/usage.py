@@ -26,6 +26,7 @@ from core.call_context import CallContext
 from core.db_thread import run_db
 from core.storable_text import storable_text
 from quotas.client_identity import client_group
+from quotas.graceful_shutdown import flush_at_graceful_shutdown
 
 logger = logging.getLogger(__name__)
 MAX_BUFFERED = 200_000  # while the database is down, keep this many rows and drop older ones
@@ -150,7 +151,7 @@ class UsageRecorder:
         if not self._exit_hook:
             self._exit_hook = True
             atexit.register(self.flush_sync)
-            _flush_at_graceful_shutdown(self)
+            flush_at_graceful_shutdown(self.flush)
         loop = asyncio.get_running_loop()
         if self._task is None or self._task.done() or self._task.get_loop() is not loop:
             self._wake = asyncio.Event()
@@ -193,19 +194,6 @@ class UsageRecorder:
                 logger.error("lost %d usage records at shutdown", len(unwritten))
                 return len(rows) - len(unwritten)
         return len(rows)
-
-
-def _flush_at_graceful_shutdown(recorder: UsageRecorder) -> None:
-    """Where the relay has a graceful-shutdown hook registry, flush there too (while the loop runs)."""
-    try:
-        from relay_site.shutdown import on_shutdown  # type: ignore[import-not-found]
-    except ImportError:
-        return
-
-    async def flush() -> None:
-        await recorder.flush()
-
-    on_shutdown(flush)
 
 
 recorder = UsageRecorder()

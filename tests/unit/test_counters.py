@@ -189,15 +189,20 @@ def test_with_no_admission_coming_the_settlement_is_sent_on_its_own(redis_counte
 
 
 @redis_only
-def test_waiting_settlements_are_sent_at_shutdown(redis_counters):
-    counters = redis_counters  # the shared fixture `counters` runs each backend; these are Redis's own
+def test_the_limiter_sends_waiting_settlements_at_graceful_shutdown(settings, monkeypatch):
+    from quotas.limits import LimiterState
+    from relay_site import shutdown
+
+    settings.REDIS_URL = os.environ["REDIS_URL"]
+    monkeypatch.setattr(shutdown, "_hooks", [])  # only this limiter's hook, and none left behind
+    counters = LimiterState().counters()
     subject = Subject(name(), 0, 1000)
     first = uuid.uuid4().hex
 
     async def scenario():
         await counters.admit(first, [subject], 800)
         await counters.settle(first, [subject], 800, 100)
-        await counters.flush()  # what the graceful-shutdown hook runs
+        await shutdown.run_hooks()  # what daphne's graceful shutdown runs once requests are done
         return _reserved_total(counters, subject)
 
     assert run(scenario()) == 100
