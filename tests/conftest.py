@@ -1,8 +1,7 @@
 """Shared fixtures: the 1min.ai simulator, relay processes under daphne, and SDK clients."""
 from __future__ import annotations
 
-import os
-import shutil
+import signal
 
 import openai
 import pytest
@@ -11,6 +10,12 @@ from tests.onemin_simulator import Simulator
 from tests.relay_process import RelayProcess, base_env, migrate, new_workdir
 
 TEST_KEY = "sk-test-1min-key-0123456789"
+
+
+def pytest_configure(config):
+    # A shell starts background jobs with SIGINT ignored, and Python keeps it so: then neither Ctrl-C
+    # nor tests/run_suites.py stopping a run could make pytest stop its relays and drop its database.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 @pytest.fixture(scope="session")
@@ -49,8 +54,6 @@ def relay_factory(simulator):
     yield start
     for process in started:
         process.stop()
-    if not os.environ.get("KEEP_RELAY_LOGS"):
-        shutil.rmtree(workdir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
