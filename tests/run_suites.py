@@ -1,14 +1,21 @@
-"""`make test`: the suite on the embedded backends, then again on PostgreSQL and Redis.
+"""`make test`: the suite on the embedded backends and, beside it, again on PostgreSQL and Redis.
 
-Where PostgreSQL or Redis does not answer, the shared run is skipped with a loud warning,
+The two runs share nothing (their own databases, cache prefixes and ports), so on a machine with
+two or more cores they run at the same time: each keeps about one core busy (a pytest process
+waiting on its relay), and together they finish in little more than the longer one's time. The
+second run's output is held and printed after the first's. RELAY_TEST_SERIAL=1 runs them one after
+the other. Where PostgreSQL or Redis does not answer, the shared run is skipped with a loud warning,
 except under CI=true, where their absence fails the run.
 """
 from __future__ import annotations
 
 import os
+import queue
 import re
+import signal
 import subprocess
 import sys
+import threading
 import uuid
 from pathlib import Path
 
@@ -52,64 +59,102 @@ def _with_database(name: str, action: str) -> None:
         conn.execute(f'{action} DATABASE "{name}"' + (" WITH (FORCE)" if action.startswith("DROP") else ""))
 
 
-def _pytest(label: str, env: dict[str, str], args: list[str]) -> tuple[int, dict[str, int]]:
-    _banner(f"{label}")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "pytest", *args], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-    )
-    counts = {"passed": 0, "failed": 0, "error": 0, "skipped": 0}
-    last = ""
-    for line in proc.stdout:  # type: ignore[union-attr]
-        sys.stdout.write(line)
-        last = line if line.strip() else last
-    proc.wait()
-    for number, word in re.findall(r"(\d+) (passed|failed|errors?|skipped)", last):
-        counts["error" if word.startswith("error") else word] += int(number)
-    return proc.returncode, counts
+class _Suite:
+    """One pytest run in a subprocess; its output is kept until `report` prints it."""
+
+    def __init__(self, label: str, env: dict[str, str], args: list[str]) -> None:
+        self.label = label
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "pytest", *args], cwd=ROOT, env=env,
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        )
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        for line in self.proc.stdout:  # type: ignore[union-attr]
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def report(self) -> tuple[int, dict[str, int]]:
+        """Print the run's output (what it held so far, then live) and return its status and counts."""
+        _banner(self.label)
+        last = ""
+        while (line := self._lines.get()) is not None:
+            sys.stdout.write(line)
+            last = line if line.strip() else last
+        sys.stdout.flush()
+        counts = {"passed": 0, "failed": 0, "error": 0, "skipped": 0}
+        for number, word in re.findall(r"(\d+) (passed|failed|errors?|skipped)", last):
+            counts["error" if word.startswith("error") else word] += int(number)
+        return self.proc.wait(), counts
+
+    def stop(self) -> None:
+        # As one Ctrl-C (a terminal's own reached it already if it stops within 5 s): pytest tears
+        # its fixtures down, relay processes and its test database included.
+        for nudge, wait in ((None, 5), (signal.SIGINT, 60), (signal.SIGKILL, None)):
+            if self.proc.poll() is not None:
+                return
+            if nudge:
+                self.proc.send_signal(nudge)
+            try:
+                self.proc.wait(timeout=wait)
+            except subprocess.TimeoutExpired:
+                pass
+
+
+def _shared_env(base: dict[str, str], run_id: str) -> dict[str, str]:
+    pg = PG_ADMIN_URL.rsplit("/", 1)[0]
+    return {
+        **base,
+        # pytest-django creates test_<name> itself; the daphne processes use the e2e database.
+        "DATABASE_URL": f"{pg}/relay_{run_id}",
+        "RELAY_TEST_E2E_DATABASE_URL": f"{pg}/relay_e2e_{run_id}",
+        "REDIS_URL": REDIS_TEST_URL,
+        "CACHE_KEY_PREFIX": f"relay-test-{run_id}",
+    }
 
 
 def main(args: list[str]) -> int:
     ci = os.environ.get("CI", "").lower() == "true"
+    serial = os.environ.get("RELAY_TEST_SERIAL", "") == "1" or (os.cpu_count() or 1) < 2
     base = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "REDIS_URL")}
-    results = []
-    results.append(_pytest("Suite 1/2: embedded backends (SQLite, in-process cache)", base, args))
-
     problems = [p for p in (_postgres_ok(), _redis_ok()) if p]
+    if problems and ci:
+        _banner("!!! SHARED-BACKEND SUITE CANNOT RUN !!!\n" + "\n".join(problems))
+        print("CI=true: PostgreSQL and Redis are required; failing.", flush=True)
+        return 1
+    # Pure unit, simulator and schema tests touch no backend: suite 1 runs them once.
+    shared_args = args if any(not a.startswith("-") for a in args) else [*args, *BACKEND_TESTS]
+    run_id = uuid.uuid4().hex[:8]
+    if not problems:
+        _with_database(f"relay_e2e_{run_id}", "CREATE")
+    suites: list[_Suite] = []
+    results = []
+    try:
+        suites.append(_Suite("Suite 1/2: embedded backends (SQLite, in-process cache)", base, args))
+        if not problems:
+            if serial:
+                results.append(suites[0].report())
+            suites.append(_Suite("Suite 2/2: shared backends (PostgreSQL, Redis)", _shared_env(base, run_id), shared_args))
+        results.extend(suite.report() for suite in suites[len(results):])
+    finally:
+        for suite in suites:
+            suite.stop()
+        if not problems:
+            _with_database(f"relay_e2e_{run_id}", "DROP")
     if problems:
         _banner("!!! SHARED-BACKEND SUITE NOT RUN !!!\n" + "\n".join(problems))
-        if ci:
-            print("CI=true: PostgreSQL and Redis are required; failing.", flush=True)
-            return 1
-    else:
-        run_id = uuid.uuid4().hex[:8]
-        e2e_db = f"relay_e2e_{run_id}"
-        env = dict(base)
-        pg = PG_ADMIN_URL.rsplit("/", 1)[0]
-        env.update(
-            {
-                # pytest-django creates test_<name> itself; the daphne processes use e2e_db.
-                "DATABASE_URL": f"{pg}/relay_{run_id}",
-                "RELAY_TEST_E2E_DATABASE_URL": f"{pg}/{e2e_db}",
-                "REDIS_URL": REDIS_TEST_URL,
-                "CACHE_KEY_PREFIX": f"relay-test-{run_id}",
-            }
-        )
-        _with_database(e2e_db, "CREATE")
-        try:
-            # Pure unit, simulator and schema tests touch no backend: they ran in suite 1.
-            shared_args = args if any(not a.startswith("-") for a in args) else [*args, *BACKEND_TESTS]
-            results.append(_pytest("Suite 2/2: shared backends (PostgreSQL, Redis)", env, shared_args))
-        finally:
-            _with_database(e2e_db, "DROP")
 
     passed = sum(c["passed"] for _, c in results)
     failed = sum(c["failed"] + c["error"] for _, c in results)
     skipped = sum(c["skipped"] for _, c in results)
-    code = 0 if all(rc == 0 for rc, _ in results) else 1
+    code = 0 if len(results) == len(suites) and all(rc == 0 for rc, _ in results) else 1
     print(f"\n{passed} passed, {failed} failed, {skipped} skipped", flush=True)
     return code
 
 
 if __name__ == "__main__":
+    # A stopped run (CI's timeout, kill) still stops its pytest processes and drops its database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     sys.exit(main(sys.argv[1:]))
