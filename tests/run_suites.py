@@ -124,8 +124,10 @@ def main(args: list[str]) -> int:
         _banner("!!! SHARED-BACKEND SUITE CANNOT RUN !!!\n" + "\n".join(problems))
         print("CI=true: PostgreSQL and Redis are required; failing.", flush=True)
         return 1
-    # Pure unit, simulator and schema tests touch no backend: suite 1 runs them once.
-    shared_args = args if any(not a.startswith("-") for a in args) else [*args, *BACKEND_TESTS]
+    # Pure unit, simulator and schema tests touch no backend: suite 1 runs them once. Arguments naming
+    # tests run on both; option values (`-p no:cacheprovider`) name none.
+    names_tests = any((ROOT / a.split("::")[0]).exists() for a in args if not a.startswith("-"))
+    shared_args = args if names_tests else [*args, *BACKEND_TESTS]
     run_id = uuid.uuid4().hex[:8]
     if not problems:
         _with_database(f"relay_e2e_{run_id}", "CREATE")
