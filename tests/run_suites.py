@@ -131,15 +131,18 @@ def main(args: list[str]) -> int:
     run_id = uuid.uuid4().hex[:8]
     if not problems:
         _with_database(f"relay_e2e_{run_id}", "CREATE")
+    plans = [("Suite 1/2: embedded backends (SQLite, in-process cache)", base, args)]
+    if not problems:
+        plans.append(("Suite 2/2: shared backends (PostgreSQL, Redis)", _shared_env(base, run_id), shared_args))
     suites: list[_Suite] = []
     results = []
     try:
-        suites.append(_Suite("Suite 1/2: embedded backends (SQLite, in-process cache)", base, args))
-        if not problems:
+        for plan in plans:
+            suites.append(_Suite(*plan))
             if serial:
-                results.append(suites[0].report())
-            suites.append(_Suite("Suite 2/2: shared backends (PostgreSQL, Redis)", _shared_env(base, run_id), shared_args))
-        results.extend(suite.report() for suite in suites[len(results):])
+                results.append(suites[-1].report())
+        if not serial:
+            results = [suite.report() for suite in suites]
     finally:
         for suite in suites:
             suite.stop()
