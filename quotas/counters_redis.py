@@ -1,13 +1,18 @@
-"""The counters in Redis: each admit is one Lua script, on Redis's own clock; settlements ride along.
+"""The counters in Redis: admissions run in Lua scripts, on Redis's own clock; settlements ride along.
 
 Per subject a sorted set holds the window's request ids by time (ms) and a hash holds each
 one's tokens plus their running total (`_t`); budgets are plain integers named by period.
 Scripts run atomically, so processes sharing the Redis never race each other's counts.
 
+Admissions that arrive while this process's previous script is on its way go together in the
+next one (at most MAX_BATCH), each counted in turn as if sent alone: under load a call costs
+a share of one round trip, and redis-py's per-command work (pool, retries, packing) is paid per
+script, not per call. With one call at a time nothing waits.
+
 A settlement (a call's reservation corrected to its real count) waits, up to SETTLE_DELAY, for this
-process's next admission and is applied by the same script before it counts, so under load each
-call costs Redis one round trip, not two, and an admission never sees fewer of this process's
-settlements than before. With no admission coming, a timer sends what waits as one script.
+process's next admission and is applied by the same script before it counts, so under load a
+settlement costs Redis no round trip of its own, and an admission never sees fewer of this
+process's settlements than before. With no admission coming, a timer sends what waits as one script.
 """
 from __future__ import annotations
 
@@ -19,6 +24,8 @@ from quotas.counters import WINDOW_MS, Budget, Denial, Outcome, State, Subject
 
 # How long a settlement may wait for an admission to carry it (cross-process lag at most this).
 SETTLE_DELAY = 0.05
+# Admissions per script at most: a script holds Redis while it runs (some 20-50 µs per admission).
+MAX_BATCH = 100
 
 # Applies spec.settles (each {id, delta, hashes, budgets}, indices into KEYS): a reservation still
 # in its window is corrected to the real count, and each budget that exists moves by the same delta.
@@ -38,9 +45,12 @@ for _, st in ipairs(spec.settles or {}) do
 end
 """
 
+# spec = {settles, admits}: the settlements first, then each admission in turn, as if each were
+# its own script; returns the admissions' outcomes in order.
 ADMIT = r"""
 local spec = cjson.decode(ARGV[1])
 """ + SETTLE_BODY + r"""
+local function admit(spec)
 local now = spec.now
 if not now then
   local t = redis.call('TIME')
@@ -106,8 +116,8 @@ for i, s in ipairs(spec.subjects) do
   end
   states[i] = st
 end
-if #seeds > 0 then return cjson.encode({seeds = seeds, states = states}) end
-if denial then return cjson.encode({ok = false, denial = denial, states = states}) end
+if #seeds > 0 then return {seeds = seeds, states = states} end
+if denial then return {ok = false, denial = denial, states = states} end
 
 for i, s in ipairs(spec.subjects) do
   local st = states[i]
@@ -127,7 +137,12 @@ for i, s in ipairs(spec.subjects) do
     st.budgets[j] = redis.call('INCRBY', k, cost)
   end
 end
-return cjson.encode({ok = true, states = states})
+return {ok = true, states = states}
+end
+
+local outcomes = {}
+for n, one in ipairs(spec.admits) do outcomes[n] = admit(one) end
+return cjson.encode(outcomes)
 """
 
 SETTLE = r"""
@@ -151,6 +166,10 @@ class RedisCounters:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_loop: asyncio.AbstractEventLoop | None = None
         self._sending: set[asyncio.Task] = set()
+        # Admissions waiting for the script on its way (their keys, spec, and the caller's future),
+        # and the loop that script runs on (None: none on its way).
+        self._queued: list[tuple[list[str], dict, asyncio.Future]] = []
+        self._sending_on: asyncio.AbstractEventLoop | None = None
 
     def _script(self, which: str):
         client = shared_redis.client()
@@ -188,14 +207,64 @@ class RedisCounters:
         spec = {"window": WINDOW_MS, "cost": cost, "id": request_id, "subjects": spec_subjects}
         if now_ms is not None:
             spec["now"] = now_ms
+        loop = asyncio.get_running_loop()
+        if self._sending_on is loop:  # a script is on its way: go with the next one
+            answer = loop.create_future()
+            self._queued.append((keys, spec, answer))
+            return await answer
+        self._sending_on, self._queued = loop, []
+        try:
+            [outcome] = await self._send([(keys, spec)])
+        finally:
+            self._send_queued(loop)
+        return outcome
+
+    async def _send(self, admissions: list[tuple[list[str], dict]]) -> list[Outcome]:
+        """One script: the waiting settlements, then these admissions in order."""
+        keys: list[str] = []
+        spec: dict = {"admits": []}
         if self._waiting:
             # Taken before the call: if it fails they are lost, as a failed settlement always was
             # (the reservation ages out of the window); sent twice they would count twice.
             spec["settles"] = _carried(self._waiting, keys)
             self._waiting = []
+        for own_keys, admission in admissions:
+            spec["admits"].append(_moved(admission, len(keys)))
+            keys.extend(own_keys)
         script = self._script("admit")
         raw = await shared_redis.run(lambda: script(keys=keys, args=[json.dumps(spec)]))
-        return _outcome(json.loads(raw))
+        return [_outcome(outcome) for outcome in json.loads(raw)]
+
+    def _send_queued(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Once a script is back: send what queued meanwhile as the next one, or note none on its way."""
+        self._queued = [queued for queued in self._queued if not queued[2].done()]  # callers gone: not counted
+        if not self._queued:
+            self._sending_on = None
+            return
+        batch, self._queued = self._queued[:MAX_BATCH], self._queued[MAX_BATCH:]
+        task = loop.create_task(self._answer(loop, batch))
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+    async def _answer(self, loop: asyncio.AbstractEventLoop, batch: list[tuple[list[str], dict, asyncio.Future]]) -> None:
+        try:
+            if not shared_redis.reachable():  # the script before failed: no second wait for the outage
+                raise shared_redis.Unavailable("Redis failed moments ago")
+            outcomes = await self._send([(keys, spec) for keys, spec, _ in batch])
+        except asyncio.CancelledError:  # only when the loop itself is closing, and its callers with it
+            for *_, answer in [*batch, *self._queued]:
+                answer.cancel()
+            self._queued, self._sending_on = [], None
+            raise
+        except Exception as error:  # each caller gets what a script of its own would have raised
+            for *_, answer in batch:
+                if not answer.done():  # a caller that went away has its future cancelled
+                    answer.set_exception(_own_copy(error))
+        else:
+            for (*_, answer), outcome in zip(batch, outcomes):
+                if not answer.done():
+                    answer.set_result(outcome)
+        self._send_queued(loop)
 
     async def settle(self, request_id: str, subjects: list[Subject], reserved: int, actual: int) -> None:
         """Queue the correction; the next admission carries it, or a timer sends it (SETTLE_DELAY)."""
@@ -241,6 +310,29 @@ class RedisCounters:
             await shared_redis.run(lambda: script(keys=keys, args=[json.dumps(spec)]))
         except (shared_redis.Unavailable, shared_redis.Busy):
             pass
+
+
+def _moved(admission: dict, offset: int) -> dict:
+    """An admission's spec with its key indices moved past the `offset` keys before its own."""
+    if not offset:
+        return admission
+    subjects = []
+    for subject in admission["subjects"]:
+        moved = {**subject, "budgets": [{**b, "k": b["k"] + offset} for b in subject["budgets"]]}
+        if subject["windowed"]:
+            moved["z"], moved["h"] = subject["z"] + offset, subject["h"] + offset
+        subjects.append(moved)
+    return {**admission, "subjects": subjects}
+
+
+def _own_copy(error: BaseException) -> BaseException:
+    """The failure of a shared script, one per caller: raised in many tasks, one exception object
+    would gather all their tracebacks."""
+    if isinstance(error, (shared_redis.Unavailable, shared_redis.Busy)):
+        copy = type(error)(*error.args)
+        copy.__cause__ = error.__cause__
+        return copy
+    return error
 
 
 def _carried(waiting: list[tuple[list[str], dict]], keys: list[str]) -> list[dict]:

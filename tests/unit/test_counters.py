@@ -206,3 +206,88 @@ def test_the_limiter_sends_waiting_settlements_at_graceful_shutdown(settings, mo
         return _reserved_total(counters, subject)
 
     assert run(scenario()) == 100
+
+
+@pytest.fixture
+def scripts_sent(monkeypatch):
+    """How many calls reach Redis (each is one script): shared_redis.run, counted and run as is."""
+    from quotas import shared_redis
+
+    sent, real = [], shared_redis.run
+
+    async def counted(command):
+        sent.append(1)
+        return await real(command)
+
+    monkeypatch.setattr(shared_redis, "run", counted)
+    return sent
+
+
+@redis_only
+def test_admissions_arriving_while_a_script_is_out_go_together_in_the_next(redis_counters, scripts_sent, monkeypatch):
+    from quotas import counters_redis
+
+    monkeypatch.setattr(counters_redis, "MAX_BATCH", 100)
+    subject = Subject(name(), 120, 0)
+
+    async def burst():
+        return await asyncio.gather(*(redis_counters.admit(uuid.uuid4().hex, [subject], 0) for _ in range(250)))
+
+    outcomes = run(burst())
+    # The first goes alone; the 249 that queued behind it go 100, 100 and 49 to a script.
+    assert len(scripts_sent) == 4
+    admitted = [o for o in outcomes if o.admitted]
+    assert len(admitted) == 120  # each still counted in turn, as if sent alone
+    assert sorted(o.states[0].requests for o in admitted) == list(range(1, 121))
+    assert all(o.denial.kind == "requests" and o.denial.used == 120 for o in outcomes if not o.admitted)
+
+
+@redis_only
+def test_one_call_at_a_time_waits_for_no_batch(redis_counters, scripts_sent):
+    subject = Subject(name(), 1000, 0)
+
+    async def one_by_one():
+        return [await redis_counters.admit(uuid.uuid4().hex, [subject], 0) for _ in range(3)]
+
+    assert [o.states[0].requests for o in run(one_by_one())] == [1, 2, 3]
+    assert len(scripts_sent) == 3 and redis_counters._queued == []
+
+
+@redis_only
+def test_a_queued_caller_that_goes_away_is_not_counted(redis_counters):
+    from quotas import shared_redis
+
+    subject = Subject(name(), 1000, 0)
+
+    async def scenario():
+        first = asyncio.create_task(redis_counters.admit(uuid.uuid4().hex, [subject], 0))
+        queued = [asyncio.create_task(redis_counters.admit(uuid.uuid4().hex, [subject], 0)) for _ in range(5)]
+        deadline = time.monotonic() + 5
+        while len(redis_counters._queued) < 5 and time.monotonic() < deadline:  # behind the first's script
+            await asyncio.sleep(0)
+        assert len(redis_counters._queued) == 5
+        queued[0].cancel()
+        await asyncio.gather(first, *queued, return_exceptions=True)
+        return queued[0].cancelled()
+
+    assert run(scenario())
+    assert shared_redis.sync_client().zcard(redis_counters._keys(subject)[0]) == 5
+
+
+@redis_only
+def test_each_caller_in_a_failed_script_gets_its_own_outage(redis_counters, settings, monkeypatch):
+    from quotas import shared_redis
+
+    for state, value in [("_down_until", 0.0), ("_tripped", False), ("_last_success", float("-inf"))]:
+        monkeypatch.setattr(shared_redis, state, value)  # the breaker as it was, once the test ends
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"  # nothing listens there
+    subject = Subject(name(), 10, 0)
+
+    async def burst():
+        return await asyncio.gather(*(redis_counters.admit(uuid.uuid4().hex, [subject], 0) for _ in range(5)),
+                                    return_exceptions=True)
+
+    errors = run(burst())
+    assert all(isinstance(e, shared_redis.Unavailable) for e in errors)
+    assert len({id(e) for e in errors}) == 5  # one exception each, not one shared traceback
+    assert redis_counters._queued == [] and redis_counters._sending_on is None
