@@ -152,6 +152,10 @@ return 1
 """
 
 
+# An admission waiting for the next script: its keys, its spec, and its caller's future.
+Queued = tuple[list[str], dict, asyncio.Future]
+
+
 def _list(value) -> list:
     # cjson writes an empty Lua table as {}.
     return value if isinstance(value, list) else []
@@ -166,9 +170,9 @@ class RedisCounters:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_loop: asyncio.AbstractEventLoop | None = None
         self._sending: set[asyncio.Task] = set()
-        # Admissions waiting for the script on its way (their keys, spec, and the caller's future),
-        # and the loop that script runs on (None: none on its way).
-        self._queued: list[tuple[list[str], dict, asyncio.Future]] = []
+        # Admissions waiting for the script on its way, and the loop that script runs on (None: none
+        # on its way).
+        self._queued: list[Queued] = []
         self._sending_on: asyncio.AbstractEventLoop | None = None
 
     def _script(self, which: str):
@@ -246,7 +250,7 @@ class RedisCounters:
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 
-    async def _answer(self, loop: asyncio.AbstractEventLoop, batch: list[tuple[list[str], dict, asyncio.Future]]) -> None:
+    async def _answer(self, loop: asyncio.AbstractEventLoop, batch: list[Queued]) -> None:
         try:
             if not shared_redis.reachable():  # the script before failed: no second wait for the outage
                 raise shared_redis.Unavailable("Redis failed moments ago")

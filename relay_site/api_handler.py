@@ -104,7 +104,8 @@ class ApiHandler(ASGIHandler):
         return response
 
     async def handle(self, scope, receive, send) -> None:
-        """Django 5.2's ASGIHandler.handle with the two sync_to_async hops made inline calls."""
+        """Django 5.2's ASGIHandler.handle with the two sync_to_async hops made inline calls, and
+        its tasks' errors read rather than raised (no reference cycle per request)."""
         try:
             body_file = await self.read_body(receive)
         except RequestAborted:
@@ -134,13 +135,14 @@ class ApiHandler(ASGIHandler):
         await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in tasks:
             if task.done():
-                try:
-                    task.result()
-                except RequestAborted:
-                    pass
-                except AssertionError:
-                    body_file.close()
-                    raise
+                # Read, not raised here as Django does: raised through this frame, the listener's
+                # RequestAborted (most requests end with one) would hold the frame, the frame
+                # `tasks`, and the tasks the error: a cycle only a full garbage collection frees.
+                error = task.exception()
+                if error is not None and not isinstance(error, RequestAborted):
+                    if isinstance(error, AssertionError):
+                        body_file.close()
+                    raise error
             else:
                 task.cancel()
                 try:
