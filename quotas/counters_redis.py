@@ -24,7 +24,7 @@ from quotas.counters import WINDOW_MS, Budget, Denial, Outcome, State, Subject
 
 # How long a settlement may wait for an admission to carry it (cross-process lag at most this).
 SETTLE_DELAY = 0.05
-# Admissions per script at most: a script holds Redis while it runs (some 20-50 µs per admission).
+# Admissions per script at most: a script holds Redis, for every client, while it runs.
 MAX_BATCH = 100
 
 # Applies spec.settles (each {id, delta, hashes, budgets}, indices into KEYS): a reservation still
