@@ -46,11 +46,12 @@ end
 """
 
 # spec = {settles, admits}: the settlements first, then each admission in turn, as if each were
-# its own script; returns the admissions' outcomes in order.
+# its own script (its key indices past its `offset`); returns the admissions' outcomes in order.
 ADMIT = r"""
 local spec = cjson.decode(ARGV[1])
 """ + SETTLE_BODY + r"""
 local function admit(spec)
+local o = spec.offset  -- this admission's key indices count from KEYS[o + 1]
 local now = spec.now
 if not now then
   local t = redis.call('TIME')
@@ -78,7 +79,7 @@ end
 for i, s in ipairs(spec.subjects) do
   local st = {requests = 0, tokens = 0, reset_ms = 0, budgets = {}}
   if s.windowed then
-    local z, h = KEYS[s.z], KEYS[s.h]
+    local z, h = KEYS[s.z + o], KEYS[s.h + o]
     expire(z, h)
     st.requests = redis.call('ZCARD', z)
     st.tokens = tonumber(redis.call('HGET', h, '_t') or 0)
@@ -100,7 +101,7 @@ for i, s in ipairs(spec.subjects) do
     end
   end
   for j, b in ipairs(s.budgets) do
-    local used = redis.call('GET', KEYS[b.k])
+    local used = redis.call('GET', KEYS[b.k + o])
     if used then
       used = tonumber(used)
     elseif b.seed then
@@ -122,7 +123,7 @@ if denial then return {ok = false, denial = denial, states = states} end
 for i, s in ipairs(spec.subjects) do
   local st = states[i]
   if s.windowed then
-    local z, h = KEYS[s.z], KEYS[s.h]
+    local z, h = KEYS[s.z + o], KEYS[s.h + o]
     redis.call('ZADD', z, now, id)
     redis.call('HSET', h, id, cost)
     st.tokens = redis.call('HINCRBY', h, '_t', cost)
@@ -132,7 +133,7 @@ for i, s in ipairs(spec.subjects) do
     redis.call('PEXPIRE', h, window + 1000)
   end
   for j, b in ipairs(s.budgets) do
-    local k = KEYS[b.k]
+    local k = KEYS[b.k + o]
     if redis.call('EXISTS', k) == 0 then redis.call('SET', k, b.seed or 0, 'PX', b.ttl) end
     st.budgets[j] = redis.call('INCRBY', k, cost)
   end
@@ -233,7 +234,8 @@ class RedisCounters:
             spec["settles"] = _carried(self._waiting, keys)
             self._waiting = []
         for own_keys, admission in admissions:
-            spec["admits"].append(_moved(admission, len(keys)))
+            admission["offset"] = len(keys)
+            spec["admits"].append(admission)
             keys.extend(own_keys)
         script = self._script("admit")
         raw = await shared_redis.run(lambda: script(keys=keys, args=[json.dumps(spec)]))
@@ -314,19 +316,6 @@ class RedisCounters:
             await shared_redis.run(lambda: script(keys=keys, args=[json.dumps(spec)]))
         except (shared_redis.Unavailable, shared_redis.Busy):
             pass
-
-
-def _moved(admission: dict, offset: int) -> dict:
-    """An admission's spec with its key indices moved past the `offset` keys before its own."""
-    if not offset:
-        return admission
-    subjects = []
-    for subject in admission["subjects"]:
-        moved = {**subject, "budgets": [{**b, "k": b["k"] + offset} for b in subject["budgets"]]}
-        if subject["windowed"]:
-            moved["z"], moved["h"] = subject["z"] + offset, subject["h"] + offset
-        subjects.append(moved)
-    return {**admission, "subjects": subjects}
 
 
 def _own_copy(error: BaseException) -> BaseException:

@@ -242,6 +242,26 @@ def test_admissions_arriving_while_a_script_is_out_go_together_in_the_next(redis
     assert all(o.denial.kind == "requests" and o.denial.used == 120 for o in outcomes if not o.admitted)
 
 
+def test_concurrent_calls_of_different_clients_each_count_on_their_own_counters(counters):
+    # In Redis these share scripts: each admission's windows and budgets must stay its own.
+    clients = []
+    for _ in range(3):
+        who = name()
+        ip = Subject(f"ip:{uuid.uuid4().hex}", 2, 0)
+        clients.append((ip, Subject(who, 0, 0, [Budget(f"{who}:d:20261207", 250, 60_000, seed=0)])))
+
+    async def burst():
+        calls = [counters.admit(uuid.uuid4().hex, [ip, key], 100) for ip, key in clients for _ in range(3)]
+        return await asyncio.gather(*calls)
+
+    outcomes = run(burst())
+    for n in range(3):
+        mine = outcomes[3 * n:3 * n + 3]
+        assert [o.admitted for o in mine] == [True, True, False]  # the IP's two requests a minute
+        assert [o.states[1].budgets for o in mine[:2]] == [[100], [200]]
+        assert (mine[2].denial.subject, mine[2].denial.kind) == (0, "requests")
+
+
 @redis_only
 def test_one_call_at_a_time_waits_for_no_batch(redis_counters, scripts_sent):
     subject = Subject(name(), 1000, 0)
