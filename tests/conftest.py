@@ -36,18 +36,19 @@ def sim(simulator):
 
 @pytest.fixture(scope="session")
 def relay_factory(simulator):
-    """Start extra relay processes with their own settings: `relay_factory(MODEL_CACHE_…="0")`."""
+    """Start extra relay processes with their own settings: `relay_factory(MODEL_CACHE_…="0")`;
+    `backlog=` listens with that many pending connections instead of daphne's default."""
     workdir = new_workdir()
     started: list[RelayProcess] = []
     migrated: set[str] = set()
 
-    def start(**overrides: str) -> RelayProcess:
+    def start(*, backlog: int | None = None, **overrides: str) -> RelayProcess:
         env = base_env(simulator.url, workdir)
         env.update(overrides)
         if env["DATABASE_URL"] not in migrated:
             migrate(env)
             migrated.add(env["DATABASE_URL"])
-        process = RelayProcess(env, workdir).start()
+        process = RelayProcess(env, workdir, backlog).start()
         started.append(process)
         return process
 

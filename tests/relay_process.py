@@ -25,8 +25,9 @@ def free_port() -> int:
 class RelayProcess:
     """One daphne process serving relay_site.asgi:application on a free loopback port."""
 
-    def __init__(self, env: dict[str, str], log_dir: Path) -> None:
+    def __init__(self, env: dict[str, str], log_dir: Path, backlog: int | None = None) -> None:
         self.port = free_port()
+        self.backlog = backlog
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = env
         self.log_path = log_dir / f"relay-{self.port}.log"
@@ -57,8 +58,11 @@ class RelayProcess:
         raise RuntimeError(f"daphne did not answer within {timeout}s:\n{self.logs()}")
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port),
-                "relay_site.asgi:application"]
+        if self.backlog is None:
+            listen = ["-b", "127.0.0.1", "-p", str(self.port)]
+        else:  # daphne's endpoint form: -b/-p listen with Twisted's default backlog, 50
+            listen = ["-e", f"tcp:port={self.port}:interface=127.0.0.1:backlog={self.backlog}"]
+        return [sys.executable, "-m", "daphne", *listen, "relay_site.asgi:application"]
 
     def logs(self) -> str:
         if not self.log.closed:  # still running; after stop() the file is complete
