@@ -12,9 +12,11 @@ from __future__ import annotations
 import os
 import queue
 import re
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import threading
 import uuid
 from pathlib import Path
@@ -64,8 +66,11 @@ class _Suite:
 
     def __init__(self, label: str, env: dict[str, str], args: list[str]) -> None:
         self.label = label
+        # pytest's tmp_path folders go here, not to /tmp/pytest-of-<user> (which pytest keeps):
+        # removed when the run ends (KEEP_RELAY_LOGS=1 keeps them, like the relays' logs).
+        self.basetemp = tempfile.mkdtemp(prefix="relay-pytest-")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "pytest", *args], cwd=ROOT, env=env,
+            [sys.executable, "-m", "pytest", f"--basetemp={self.basetemp}", *args], cwd=ROOT, env=env,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         )
         self._lines: queue.Queue[str | None] = queue.Queue()
@@ -101,6 +106,10 @@ class _Suite:
                 self.proc.wait(timeout=wait)
             except subprocess.TimeoutExpired:
                 pass
+
+    def remove_files(self) -> None:
+        if not os.environ.get("KEEP_RELAY_LOGS"):
+            shutil.rmtree(self.basetemp, ignore_errors=True)
 
 
 def _shared_env(base: dict[str, str], run_id: str) -> dict[str, str]:
@@ -146,6 +155,7 @@ def main(args: list[str]) -> int:
     finally:
         for suite in suites:
             suite.stop()
+            suite.remove_files()
         if not problems:
             _with_database(f"relay_e2e_{run_id}", "DROP")
     if problems:
