@@ -171,10 +171,9 @@ class RedisCounters:
         self._timer: asyncio.TimerHandle | None = None
         self._timer_loop: asyncio.AbstractEventLoop | None = None
         self._sending: set[asyncio.Task] = set()
-        # Admissions waiting for the script on its way, and the loop that script runs on (None: none
-        # on its way).
-        self._queued: list[Queued] = []
-        self._sending_on: asyncio.AbstractEventLoop | None = None
+        # Per event loop with a script on its way, the admissions waiting for its next one (like
+        # shared_redis's clients, one per loop: daphne has one, tests may run others).
+        self._queued: dict[asyncio.AbstractEventLoop, list[Queued]] = {}
 
     def _script(self, which: str):
         client = shared_redis.client()
@@ -213,11 +212,12 @@ class RedisCounters:
         if now_ms is not None:
             spec["now"] = now_ms
         loop = asyncio.get_running_loop()
-        if self._sending_on is loop:  # a script is on its way: go with the next one
+        queued = self._queued.get(loop)
+        if queued is not None:  # a script is on its way: go with the next one
             answer = loop.create_future()
-            self._queued.append((keys, spec, answer))
+            queued.append((keys, spec, answer))
             return await answer
-        self._sending_on, self._queued = loop, []
+        self._queued[loop] = []
         try:
             [outcome] = await self._send([(keys, spec)])
         finally:
@@ -243,11 +243,11 @@ class RedisCounters:
 
     def _send_queued(self, loop: asyncio.AbstractEventLoop) -> None:
         """Once a script is back: send what queued meanwhile as the next one, or note none on its way."""
-        self._queued = [queued for queued in self._queued if not queued[2].done()]  # callers gone: not counted
-        if not self._queued:
-            self._sending_on = None
+        queued = [one for one in self._queued.get(loop, []) if not one[2].done()]  # callers gone: not counted
+        if not queued:
+            self._queued.pop(loop, None)
             return
-        batch, self._queued = self._queued[:MAX_BATCH], self._queued[MAX_BATCH:]
+        batch, self._queued[loop] = queued[:MAX_BATCH], queued[MAX_BATCH:]
         task = loop.create_task(self._answer(loop, batch))
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
@@ -258,9 +258,8 @@ class RedisCounters:
                 raise shared_redis.Unavailable("Redis failed moments ago")
             outcomes = await self._send([(keys, spec) for keys, spec, _ in batch])
         except asyncio.CancelledError:  # only when the loop itself is closing, and its callers with it
-            for *_, answer in [*batch, *self._queued]:
+            for *_, answer in [*batch, *self._queued.pop(loop, [])]:
                 answer.cancel()
-            self._queued, self._sending_on = [], None
             raise
         except Exception as error:  # each caller gets what a script of its own would have raised
             for *_, answer in batch:

@@ -270,7 +270,7 @@ def test_one_call_at_a_time_waits_for_no_batch(redis_counters, scripts_sent):
         return [await redis_counters.admit(uuid.uuid4().hex, [subject], 0) for _ in range(3)]
 
     assert [o.states[0].requests for o in run(one_by_one())] == [1, 2, 3]
-    assert len(scripts_sent) == 3 and redis_counters._queued == []
+    assert len(scripts_sent) == 3 and redis_counters._queued == {}
 
 
 @redis_only
@@ -282,10 +282,13 @@ def test_a_queued_caller_that_goes_away_is_not_counted(redis_counters):
     async def scenario():
         first = asyncio.create_task(redis_counters.admit(uuid.uuid4().hex, [subject], 0))
         queued = [asyncio.create_task(redis_counters.admit(uuid.uuid4().hex, [subject], 0)) for _ in range(5)]
+        def waiting() -> int:
+            return len(redis_counters._queued.get(asyncio.get_running_loop(), []))
+
         deadline = time.monotonic() + 5
-        while len(redis_counters._queued) < 5 and time.monotonic() < deadline:  # behind the first's script
+        while waiting() < 5 and time.monotonic() < deadline:  # behind the first's script
             await asyncio.sleep(0)
-        assert len(redis_counters._queued) == 5
+        assert waiting() == 5
         queued[0].cancel()
         await asyncio.gather(first, *queued, return_exceptions=True)
         return queued[0].cancelled()
@@ -310,4 +313,33 @@ def test_each_caller_in_a_failed_script_gets_its_own_outage(redis_counters, sett
     errors = run(burst())
     assert all(isinstance(e, shared_redis.Unavailable) for e in errors)
     assert len({id(e) for e in errors}) == 5  # one exception each, not one shared traceback
-    assert redis_counters._queued == [] and redis_counters._sending_on is None
+    assert redis_counters._queued == {}
+
+
+@redis_only
+def test_event_loops_in_two_threads_each_get_every_admission_answered(redis_counters):
+    # shared_redis keeps a client per event loop; a burst on one loop must not take over, or drop,
+    # the admissions queued on another.
+    import threading
+
+    subjects = [Subject(name(), 1000, 0), Subject(name(), 1000, 0)]
+    results: dict[int, object] = {}
+
+    async def burst(subject):
+        calls = asyncio.gather(*(redis_counters.admit(uuid.uuid4().hex, [subject], 0) for _ in range(200)))
+        return await asyncio.wait_for(calls, timeout=10)
+
+    def in_thread(n: int) -> None:
+        try:
+            results[n] = run(burst(subjects[n]))
+        except BaseException as error:  # noqa: BLE001 - reported by the assertion below
+            results[n] = error
+
+    threads = [threading.Thread(target=in_thread, args=(n,)) for n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    for n in range(2):
+        assert isinstance(results.get(n), list), results.get(n)
+        assert sorted(o.states[0].requests for o in results[n]) == list(range(1, 201))
